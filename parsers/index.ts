@@ -1,0 +1,17 @@
+// The registry of parsers: adding a server means adding its file here and its samples beside it.
+import type { ParserSpec } from '../src/parse/spec.js';
+import { dovecot } from './dovecot.js';
+
+export const PARSERS: readonly ParserSpec[] = [dovecot];
+
+export function parserNames(): string[] {
+  return PARSERS.map((p) => p.name);
+}
+
+export function findParsers(names: readonly string[]): ParserSpec[] {
+  return names.map((n) => {
+    const p = PARSERS.find((s) => s.name === n);
+    if (!p) throw new Error(`unknown parser "${n}" (known: ${parserNames().join(', ')})`);
+    return p;
+  });
+}

@@ -1,0 +1,124 @@
+// list, grant, revoke, flush: act on the store the daemon uses.
+import type { Command } from 'commander';
+import { buildPolicy } from '../daemon.js';
+import { UsageError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { duration } from '../config/schema.js';
+import { SqliteStore } from '../grants/sqlite-store.js';
+import { canonicalIp } from '../net/ip.js';
+import { act, configFrom, publishIfNoDaemon, withCommon, type CommonOptions } from './common.js';
+
+function who(): string {
+  return `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
+}
+
+function ipArg(text: string): string {
+  const ip = canonicalIp(text);
+  if (!ip) throw new UsageError(`"${text}"`, 'not an IP address', 'give a full IPv4 or IPv6 address, e.g. 192.0.2.10');
+  return ip;
+}
+
+function relative(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${(s / 3600).toFixed(1)}h`;
+}
+
+export function register(program: Command): void {
+  withCommon(program.command('list').description('show active grants'))
+    .option('--json', 'print a JSON array')
+    .action((opts: CommonOptions & { json?: boolean }) =>
+      act(() => {
+        const config = configFrom(opts);
+        const store = new SqliteStore(config.db);
+        try {
+          const now = Date.now();
+          const grants = store.list(now);
+          if (opts.json) {
+            const out = grants.map((g) => ({
+              ip: g.ip,
+              expires: new Date(g.expiresAt).toISOString(),
+              user: g.user,
+              server: g.server,
+              protocol: g.protocol,
+              first_login: new Date(g.firstLogin).toISOString(),
+              last_login: new Date(g.lastLogin).toISOString(),
+              open_sessions: g.openSessions,
+            }));
+            process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+            return;
+          }
+          if (grants.length === 0) {
+            process.stdout.write('no active grants\n');
+            return;
+          }
+          const rows = grants.map((g) => [g.ip, new Date(g.expiresAt).toISOString(), `in ${relative(g.expiresAt - now)}`, g.user ?? '-', g.server ?? 'manual', String(g.openSessions)]);
+          const head = ['IP', 'EXPIRES', '', 'USER', 'SERVER', 'SESSIONS'];
+          const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+          for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd() + '\n');
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  withCommon(program.command('grant').description('grant relay to an address by hand').argument('<ip>'))
+    .option('--for <duration>', 'how long (default: the grace)')
+    .action((ipText: string, opts: CommonOptions & { for?: string }) =>
+      act(async () => {
+        const ip = ipArg(ipText);
+        const config = configFrom(opts);
+        let span = config.grace;
+        if (opts.for !== undefined) {
+          try {
+            span = duration(opts.for);
+          } catch (why) {
+            throw new UsageError('--for', String(why));
+          }
+        }
+        const policy = await buildPolicy(config, createLogger('error'));
+        const why = policy.refuse(ip);
+        if (why) throw new UsageError(ip, `not granted: ${why}`, 'popgate never grants such addresses; see exclude and mynetworks');
+        const store = new SqliteStore(config.db);
+        try {
+          const now = Date.now();
+          store.grantManual(ip, now + span, now, who());
+          await publishIfNoDaemon(store, config);
+          process.stdout.write(`granted ${ip} until ${new Date(now + span).toISOString()}\n`);
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  withCommon(program.command('revoke').description('end the grant of an address now').argument('<ip>')).action(
+    (ipText: string, opts: CommonOptions) =>
+      act(async () => {
+        const ip = ipArg(ipText);
+        const config = configFrom(opts);
+        const store = new SqliteStore(config.db);
+        try {
+          const found = store.revoke(ip, Date.now(), who());
+          await publishIfNoDaemon(store, config);
+          process.stdout.write(found ? `revoked ${ip}\n` : `${ip} had no grant\n`);
+        } finally {
+          store.close();
+        }
+      }),
+  );
+
+  withCommon(program.command('flush').description('end every grant now')).action((opts: CommonOptions) =>
+    act(async () => {
+      const config = configFrom(opts);
+      const store = new SqliteStore(config.db);
+      try {
+        const n = store.flush(Date.now(), who());
+        await publishIfNoDaemon(store, config);
+        process.stdout.write(`flushed ${n} grant(s)\n`);
+      } finally {
+        store.close();
+      }
+    }),
+  );
+}

@@ -1,0 +1,73 @@
+// `popgate run`: the daemon in the foreground (systemd runs it as it is), with signal handling.
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { describe } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { Daemon } from '../daemon.js';
+import { act, withCommon, type CommonOptions } from './common.js';
+
+interface RunOptions extends CommonOptions {
+  log: string[];
+  map?: string;
+  grace?: string;
+  parser: string[];
+  logLevel?: string;
+}
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+function overrides(opts: RunOptions): Partial<Record<keyof Config, string>> {
+  const o: Partial<Record<keyof Config, string>> = {};
+  if (opts.log.length) o.log = opts.log.join(' ');
+  if (opts.db) o.db = opts.db;
+  if (opts.map) o.map = opts.map;
+  if (opts.grace) o.grace = opts.grace;
+  if (opts.parser.length) o.parsers = opts.parser.join(' ');
+  if (opts.logLevel) o.log_level = opts.logLevel;
+  return o;
+}
+
+export function register(program: Command): void {
+  withCommon(program.command('run').description('follow the logs and publish grants (the daemon)'))
+    .option('-l, --log <path>', 'log file to follow, - for standard input (repeatable)', collect, [] as string[])
+    .option('--map <type:path>', 'access map to publish, e.g. hash:/etc/postfix/popgate, or none')
+    .option('--grace <duration>', 'how long a login grants relay, e.g. 30m')
+    .option('-p, --parser <name>', 'parser to use (repeatable; default all)', collect, [] as string[])
+    .option('--log-level <level>', 'error, warn, info or debug')
+    .action((opts: RunOptions) =>
+      act(async () => {
+        const boot = createLogger(opts.logLevel ?? 'info');
+        const read = () => loadConfig({ file: opts.config, overrides: overrides(opts), warn: (m) => boot.warn(m) });
+        const config = read();
+        const logger = createLogger(config.log_level);
+        process.umask(0o022);
+        const daemon = await Daemon.start(config, logger);
+        await new Promise<void>((resolve) => {
+          let stopping = false;
+          const stop = (sig: string) => {
+            if (stopping) return;
+            stopping = true;
+            logger.info(`${sig}: stopping`);
+            daemon.stop().then(resolve, (err) => {
+              logger.error(`stop: ${describe(err)}`);
+              resolve();
+            });
+          };
+          process.on('SIGTERM', () => stop('SIGTERM'));
+          process.on('SIGINT', () => stop('SIGINT'));
+          process.on('SIGHUP', () => {
+            let next: Config;
+            try {
+              next = read();
+            } catch (err) {
+              logger.error(`reload refused, the running configuration stays: ${describe(err)}`);
+              return;
+            }
+            daemon.reload(next).catch((err) => logger.error(`reload: ${describe(err)}`));
+          });
+        });
+        logger.info('stopped');
+      }),
+    );
+}

@@ -1,0 +1,102 @@
+// Every configuration key, its type, default and meaning: the one reference (`popgate config -d`).
+import ms from 'ms';
+import { parseNetwork, type Network } from '../net/ip.js';
+
+export interface MapSpec {
+  type: string;
+  path: string;
+}
+
+export interface Config {
+  log: string[];
+  parsers: string[];
+  db: string;
+  map: MapSpec | null;
+  map_value: string;
+  grace: number;
+  max_hold: number;
+  exclude: Network[];
+  use_mynetworks: boolean;
+  postconf_command: string;
+  postmap_command: string;
+  log_level: string;
+}
+
+/** A value parser returns the value or throws a string that says what is wrong and how to fix it. */
+type ValueParser<T> = (raw: string) => T;
+
+export interface KeyDoc<K extends keyof Config = keyof Config> {
+  key: K;
+  default: string;
+  meaning: string;
+  parse: ValueParser<Config[K]>;
+}
+
+export function list(raw: string): string[] {
+  return raw.split(/[\s,]+/).filter(Boolean);
+}
+
+export function duration(raw: string): number {
+  const v = /^\d+$/.test(raw.trim()) ? Number(raw) * 1000 : ms(raw.trim() as ms.StringValue);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw `"${raw}" is not a duration; write it like 30m, 90s, 2h or 1d`;
+  }
+  return v;
+}
+
+export function mapSpec(raw: string): MapSpec | null {
+  if (raw.trim() === 'none') return null;
+  const m = /^([a-z0-9]+):(\/\S+)$/.exec(raw.trim());
+  if (!m) throw `"${raw}" is not TYPE:/absolute/path; write it like hash:/etc/postfix/popgate (or none)`;
+  return { type: m[1]!, path: m[2]! };
+}
+
+function networks(raw: string): Network[] {
+  return list(raw).map((t) => {
+    const n = parseNetwork(t);
+    if (!n) throw `"${t}" is not an address or network; write it like 192.0.2.0/24 or 2001:db8::/32`;
+    return n;
+  });
+}
+
+function yesNo(raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['yes', 'true', 'on', '1'].includes(v)) return true;
+  if (['no', 'false', 'off', '0'].includes(v)) return false;
+  throw `"${raw}" is not yes or no`;
+}
+
+function word(pattern: RegExp, what: string): ValueParser<string> {
+  return (raw) => {
+    const v = raw.trim();
+    if (!pattern.test(v)) throw `"${raw}" is not ${what}`;
+    return v;
+  };
+}
+
+function path(raw: string): string {
+  const v = raw.trim();
+  if (!v.startsWith('/') && v !== ':memory:') throw `"${raw}" is not an absolute path`;
+  return v;
+}
+
+function paths(raw: string): string[] {
+  const v = list(raw);
+  for (const p of v) if (p !== '-' && !p.startsWith('/')) throw `"${p}" is not an absolute path (or - for standard input)`;
+  return v;
+}
+
+export const SCHEMA: readonly KeyDoc[] = [
+  { key: 'log', default: '/var/log/mail.log', meaning: 'Log files to follow (comma or space separated); - is standard input.', parse: paths },
+  { key: 'parsers', default: '', meaning: 'Parsers to use (e.g. dovecot); empty means all of them.', parse: list },
+  { key: 'db', default: '/var/lib/popgate/popgate.sqlite', meaning: 'SQLite database of grants, sessions, log positions and the audit trail.', parse: path },
+  { key: 'map', default: 'hash:/etc/postfix/popgate', meaning: 'Postfix access map to publish, TYPE:PATH (hash, lmdb, cdb, btree); none disables it.', parse: mapSpec },
+  { key: 'map_value', default: 'OK', meaning: 'Right-hand side written for each granted address.', parse: word(/^[A-Za-z0-9_.:-]{1,64}$/, 'a single access action such as OK') },
+  { key: 'grace', default: '30m', meaning: 'How long a login grants relay, counted from the login (or from the logout of an open session).', parse: duration },
+  { key: 'max_hold', default: '12h', meaning: 'Longest time an open POP/IMAP session holds its grant before the grace starts anyway.', parse: duration },
+  { key: 'exclude', default: '127.0.0.0/8, ::1/128', meaning: 'Networks never granted (NAT gateways, webmail front ends, loopback).', parse: networks },
+  { key: 'use_mynetworks', default: 'yes', meaning: "Never grant addresses in Postfix's mynetworks (read with postconf).", parse: yesNo },
+  { key: 'postconf_command', default: 'postconf', meaning: 'The postconf program.', parse: word(/^\S+$/, 'a program name or path') },
+  { key: 'postmap_command', default: 'postmap', meaning: 'The postmap program that builds the map.', parse: word(/^\S+$/, 'a program name or path') },
+  { key: 'log_level', default: 'info', meaning: 'Logging level: error, warn, info or debug.', parse: word(/^(error|warn|info|debug)$/, 'one of error, warn, info, debug') },
+];

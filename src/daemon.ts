@@ -1,0 +1,201 @@
+// The daemon: sources → engine → granter/store → publishers, plus expiry and outside changes.
+import type { Logger } from 'winston';
+import { findParsers, PARSERS } from '../parsers/index.js';
+import type { Config } from './config/schema.js';
+import { ConfigError, describe } from './core/errors.js';
+import type { AuthEvent, LogLine } from './core/types.js';
+import { Granter } from './grants/granter.js';
+import { GrantPolicy } from './grants/policy.js';
+import { SqliteStore } from './grants/sqlite-store.js';
+import type { Position } from './grants/store.js';
+import type { Network } from './net/ip.js';
+import { Engine, type SourceState } from './parse/engine.js';
+import type { ParserSpec } from './parse/spec.js';
+import { MapPublisher } from './publish/map-publisher.js';
+import { readMynetworks } from './publish/postfix.js';
+import type { Publisher } from './publish/publisher.js';
+import { FileSource } from './sources/file-source.js';
+import type { Source } from './sources/source.js';
+import { StreamSource } from './sources/stdin-source.js';
+
+/** How often the store is asked whether the CLI (another process) changed it. */
+const EXTERNAL_POLL_MS = 200;
+const MAX_TIMER = 2 ** 31 - 1;
+
+export function selectParsers(names: readonly string[], where: string): ParserSpec[] {
+  if (names.length === 0) return [...PARSERS];
+  try {
+    return findParsers(names);
+  } catch (err) {
+    throw new ConfigError(where, describe(err), 'popgate parse --help lists the parsers');
+  }
+}
+
+export async function buildPolicy(config: Config, logger: Logger): Promise<GrantPolicy> {
+  let mynetworks: Network[] = [];
+  if (config.use_mynetworks) {
+    const r = await readMynetworks(config.postconf_command);
+    if (!r) logger.warn(`${config.postconf_command} not found: Postfix's mynetworks not read; hint: install Postfix or set use_mynetworks = no`);
+    else {
+      mynetworks = r.networks;
+      if (r.skipped.length) logger.warn(`mynetworks: cannot read ${r.skipped.join(', ')}; those entries are not excluded from grants`);
+    }
+  }
+  return new GrantPolicy(config.exclude, mynetworks);
+}
+
+export class Daemon {
+  readonly store: SqliteStore;
+  private readonly engine: Engine;
+  private readonly granter: Granter;
+  private readonly publishers: Publisher[] = [];
+  private readonly sources = new Map<string, { source: Source; state: SourceState }>();
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private lastVersion = -1;
+  private stopping = false;
+
+  private constructor(private config: Config, private readonly logger: Logger, policy: GrantPolicy) {
+    this.store = new SqliteStore(config.db);
+    this.engine = new Engine(selectParsers(config.parsers, 'parsers'));
+    for (const s of this.store.openSessions()) this.engine.rememberSession(s.key, s.ip, s.user, s.protocol);
+    this.granter = new Granter(this.store, policy, { graceMs: config.grace, maxHoldMs: config.max_hold }, logger);
+    if (config.map) {
+      this.publishers.push(new MapPublisher({
+        map: config.map,
+        value: config.map_value,
+        addresses: () => this.store.activeIps(Date.now()),
+        postmapCommand: config.postmap_command,
+        postconfCommand: config.postconf_command,
+        logger,
+      }));
+    }
+  }
+
+  static async start(config: Config, logger: Logger): Promise<Daemon> {
+    const d = new Daemon(config, logger, await buildPolicy(config, logger));
+    try {
+      d.expire();
+      for (const p of d.publishers) await p.start();
+      d.store.setState('daemon_pid', String(process.pid));
+      d.lastVersion = d.store.externalVersion();
+      d.pollTimer = setInterval(() => d.pollExternal(), EXTERNAL_POLL_MS);
+      for (const path of config.log) await d.addSource(path);
+      d.scheduleExpiry();
+      logger.info(`started: ${config.log.join(', ')} → ${d.publishers.map((p) => p.name).join(', ') || 'no publisher'}; grace ${config.grace / 1000}s`);
+      return d;
+    } catch (err) {
+      await d.stop();
+      throw err;
+    }
+  }
+
+  private async addSource(path: string): Promise<void> {
+    const source: Source = path === '-' ? new StreamSource(process.stdin) : new FileSource(path, { position: this.store.getPosition(path), logger: this.logger });
+    const entry = { source, state: this.engine.newSource() };
+    this.sources.set(path, entry);
+    await source.start((lines, pos) => this.handleBatch(path, entry.state, lines, pos));
+  }
+
+  /** One batch: events and the new position are stored in one transaction. */
+  private handleBatch(name: string, state: SourceState, lines: LogLine[], pos: Position | null): void {
+    const now = Date.now();
+    const events: { ev: AuthEvent; line: LogLine }[] = [];
+    for (const line of lines) {
+      const ev = this.engine.feed(line.text, state, now);
+      if (ev) events.push({ ev, line });
+    }
+    if (events.length === 0 && !pos) return;
+    let changed = false;
+    try {
+      this.store.transaction(() => {
+        for (const { ev, line } of events) {
+          const out = this.granter.apply(ev, line, now);
+          if (out.action === 'grant' || out.action === 'renew' || out.action === 'logout') changed = true;
+        }
+        if (pos) this.store.setPosition(name, pos, now);
+      });
+    } catch (err) {
+      this.logger.error(`${describe(err)} (the lines are read again)`);
+      throw err;
+    }
+    if (changed) {
+      for (const p of this.publishers) p.changed();
+      this.scheduleExpiry();
+    }
+  }
+
+  private pollExternal(): void {
+    try {
+      const v = this.store.externalVersion();
+      if (v === this.lastVersion) return;
+      this.lastVersion = v;
+      for (const p of this.publishers) p.changed();
+      this.scheduleExpiry();
+    } catch (err) {
+      this.logger.error(describe(err));
+    }
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    for (const ip of this.store.expire(now)) this.logger.info(`expire ${ip}: grace ended`);
+  }
+
+  /** Expiry fires at the next expires_at, not on a fixed poll. */
+  private scheduleExpiry(): void {
+    if (this.stopping) return;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    const now = Date.now();
+    const next = this.store.nextExpiry(now);
+    if (next === null) return;
+    this.expiryTimer = setTimeout(() => {
+      try {
+        this.expire();
+        for (const p of this.publishers) p.changed();
+      } catch (err) {
+        this.logger.error(describe(err));
+      }
+      this.scheduleExpiry();
+    }, Math.min(MAX_TIMER, Math.max(0, next - now + 1)));
+  }
+
+  /** SIGHUP: new settings for grants and logging, logs reopened; map and db need a restart. */
+  async reload(config: Config): Promise<void> {
+    const policy = await buildPolicy(config, this.logger);
+    this.granter.reconfigure(policy, { graceMs: config.grace, maxHoldMs: config.max_hold });
+    this.logger.level = config.log_level;
+    if (config.db !== this.config.db || JSON.stringify(config.map) !== JSON.stringify(this.config.map)) {
+      this.logger.warn('reload: db and map changes take effect at the next restart');
+    }
+    for (const [path, { source }] of this.sources) {
+      if (!config.log.includes(path)) {
+        await source.stop();
+        this.sources.delete(path);
+      } else source.reopen();
+    }
+    for (const path of config.log) if (!this.sources.has(path)) await this.addSource(path);
+    this.config = { ...config, db: this.config.db, map: this.config.map };
+    this.logger.info('configuration reloaded, logs reopened');
+  }
+
+  /** Ends sources (positions stored with each batch), publishers, timers and the store. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    for (const { source } of this.sources.values()) await source.stop();
+    for (const p of this.publishers) await p.stop();
+    try {
+      if (this.store.getState('daemon_pid') === String(process.pid)) this.store.setState('daemon_pid', null);
+    } catch {
+      // The store may be what failed; closing is all that is left.
+    }
+    this.store.close();
+  }
+
+  /** For tests: resolves when sources and publishers have nothing in hand. */
+  async settled(): Promise<void> {
+    for (const p of this.publishers) await p.settled();
+  }
+}

@@ -1,0 +1,222 @@
+// Store on SQLite (better-sqlite3, WAL): every change is a prepared statement inside a transaction.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, StoreError } from '../core/errors.js';
+import type { Grant, Protocol } from '../core/types.js';
+import { migrate } from './schema.js';
+import type { AuditEntry, LoginRecord, OpenSession, Position, Store } from './store.js';
+
+interface GrantRow {
+  ip: string;
+  expires_at: number;
+  first_login: number;
+  last_login: number;
+  user: string | null;
+  server: string | null;
+  protocol: string | null;
+  open_sessions: number;
+}
+
+const RECOMPUTE = `UPDATE grants SET expires_at = MAX(login_until, manual_until,
+  COALESCE((SELECT MAX(hold_until) FROM sessions WHERE sessions.ip = grants.ip), 0)) WHERE ip = ?`;
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly stmt: Record<string, Database.Statement>;
+  readonly path: string;
+
+  constructor(path: string, options: { readonly?: boolean } = {}) {
+    this.path = path;
+    try {
+      if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+      this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      this.db.pragma('busy_timeout = 5000');
+      if (!options.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+        migrate(this.db);
+      }
+    } catch (err) {
+      throw new StoreError(path, `cannot open the grant database (${describe(err)})`,
+        'check that the directory exists and is writable by the user popgate runs as, and that the disk is not full', err);
+    }
+    const p = (sql: string) => this.db.prepare(sql);
+    this.stmt = {
+      get: p('SELECT * FROM grants WHERE ip = ?'),
+      insert: p(`INSERT INTO grants (ip, expires_at, login_until, manual_until, first_login, last_login, user, server, protocol)
+                 VALUES (@ip, 0, @login_until, @manual_until, @at, @at, @user, @server, @protocol)`),
+      renewLogin: p(`UPDATE grants SET login_until = MAX(login_until, @login_until), last_login = MAX(last_login, @at),
+                     user = @user, server = @server, protocol = @protocol WHERE ip = @ip`),
+      renewManual: p('UPDATE grants SET manual_until = MAX(manual_until, @manual_until) WHERE ip = @ip'),
+      recompute: p(RECOMPUTE),
+      openSession: p(`INSERT OR REPLACE INTO sessions (key, ip, user, protocol, opened_at, hold_until)
+                      VALUES (?, ?, ?, ?, ?, ?)`),
+      getSession: p('SELECT ip FROM sessions WHERE key = ?').pluck(),
+      closeSession: p('DELETE FROM sessions WHERE key = ?'),
+      extendLogin: p('UPDATE grants SET login_until = MAX(login_until, ?) WHERE ip = ?'),
+      revoke: p('DELETE FROM grants WHERE ip = ?'),
+      revokeSessions: p('DELETE FROM sessions WHERE ip = ?'),
+      flushGrants: p('DELETE FROM grants'),
+      flushSessions: p('DELETE FROM sessions'),
+      isGranted: p('SELECT 1 FROM grants WHERE ip = ? AND expires_at > ?').pluck(),
+      active: p('SELECT ip FROM grants WHERE expires_at > ? ORDER BY ip').pluck(),
+      list: p(`SELECT g.*, (SELECT COUNT(*) FROM sessions s WHERE s.ip = g.ip) AS open_sessions
+               FROM grants g WHERE expires_at > ? ORDER BY expires_at, ip`),
+      expired: p('SELECT ip, user, server, protocol FROM grants WHERE expires_at <= ?'),
+      deleteExpired: p('DELETE FROM grants WHERE expires_at <= ?'),
+      deleteStaleSessions: p('DELETE FROM sessions WHERE hold_until <= ? OR ip NOT IN (SELECT ip FROM grants)'),
+      next: p('SELECT MIN(expires_at) FROM grants WHERE expires_at > ?').pluck(),
+      sessions: p('SELECT key, ip, user, protocol FROM sessions'),
+      audit: p(`INSERT INTO audit (at, action, ip, user, server, protocol, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      auditByIp: p('SELECT at, action, ip, user, server, detail FROM audit WHERE ip = ? ORDER BY id DESC LIMIT ?'),
+      auditAll: p('SELECT at, action, ip, user, server, detail FROM audit ORDER BY id DESC LIMIT ?'),
+      getPos: p('SELECT dev, ino, fingerprint, offset, line FROM positions WHERE source = ?'),
+      setPos: p(`INSERT OR REPLACE INTO positions (source, dev, ino, fingerprint, offset, line, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      getState: p('SELECT value FROM state WHERE key = ?').pluck(),
+      setState: p('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)'),
+      delState: p('DELETE FROM state WHERE key = ?'),
+    };
+  }
+
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      const full = /SQLITE_FULL|disk is full/i.test(describe(err));
+      throw new StoreError(this.path, `${what} failed (${describe(err)})`,
+        full ? 'the disk is full: free space; nothing was lost, popgate retries' : 'check the database file and its directory', err);
+    }
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.guard('transaction', () => this.db.transaction(fn)());
+  }
+
+  login(rec: LoginRecord, graceMs: number, maxHoldMs: number): 'grant' | 'renew' {
+    return this.guard('login', () => {
+      const exists = this.stmt.get!.get(rec.ip) !== undefined;
+      const row = { ip: rec.ip, at: rec.at, login_until: rec.at + graceMs, manual_until: 0, user: rec.user, server: rec.server, protocol: rec.protocol };
+      if (exists) this.stmt.renewLogin!.run(row);
+      else this.stmt.insert!.run(row);
+      if (rec.session) this.stmt.openSession!.run(rec.session, rec.ip, rec.user, rec.protocol, rec.at, rec.at + maxHoldMs);
+      this.stmt.recompute!.run(rec.ip);
+      const action = exists ? 'renew' : 'grant';
+      this.stmt.audit!.run(rec.at, action, rec.ip, rec.user, rec.server, rec.protocol, rec.origin);
+      return action;
+    });
+  }
+
+  logout(session: string, at: number, graceMs: number): string | null {
+    return this.guard('logout', () => {
+      const ip = this.stmt.getSession!.get(session) as string | undefined;
+      if (ip === undefined) return null;
+      this.stmt.closeSession!.run(session);
+      this.stmt.extendLogin!.run(at + graceMs, ip);
+      this.stmt.recompute!.run(ip);
+      return ip;
+    });
+  }
+
+  grantManual(ip: string, until: number, now: number, who: string): 'grant' | 'renew' {
+    return this.guard('grant', () => {
+      const exists = this.stmt.get!.get(ip) !== undefined;
+      if (exists) this.stmt.renewManual!.run({ ip, manual_until: until });
+      else this.stmt.insert!.run({ ip, at: now, login_until: 0, manual_until: until, user: null, server: null, protocol: null });
+      this.stmt.recompute!.run(ip);
+      this.stmt.audit!.run(now, exists ? 'renew' : 'grant', ip, null, null, null, who);
+      return exists ? 'renew' : 'grant';
+    });
+  }
+
+  revoke(ip: string, now: number, who: string): boolean {
+    return this.guard('revoke', () => {
+      const n = this.stmt.revoke!.run(ip).changes;
+      this.stmt.revokeSessions!.run(ip);
+      if (n) this.stmt.audit!.run(now, 'revoke', ip, null, null, null, who);
+      return n > 0;
+    });
+  }
+
+  flush(now: number, who: string): number {
+    return this.guard('flush', () => {
+      const n = this.stmt.flushGrants!.run().changes;
+      this.stmt.flushSessions!.run();
+      this.stmt.audit!.run(now, 'flush', null, null, null, null, `${who}: ${n} grants`);
+      return n;
+    });
+  }
+
+  isGranted(ip: string, now: number): boolean {
+    return this.guard('lookup', () => this.stmt.isGranted!.get(ip, now) !== undefined);
+  }
+
+  activeIps(now: number): string[] {
+    return this.guard('list', () => this.stmt.active!.all(now) as string[]);
+  }
+
+  list(now: number): Grant[] {
+    return this.guard('list', () =>
+      (this.stmt.list!.all(now) as GrantRow[]).map((r) => ({
+        ip: r.ip,
+        expiresAt: r.expires_at,
+        firstLogin: r.first_login,
+        lastLogin: r.last_login,
+        user: r.user,
+        server: r.server,
+        protocol: r.protocol as Protocol | null,
+        openSessions: r.open_sessions,
+      })),
+    );
+  }
+
+  expire(now: number): string[] {
+    return this.guard('expire', () =>
+      this.db.transaction(() => {
+        const rows = this.stmt.expired!.all(now) as { ip: string; user: string | null; server: string | null; protocol: string | null }[];
+        for (const r of rows) this.stmt.audit!.run(now, 'expire', r.ip, r.user, r.server, r.protocol, null);
+        this.stmt.deleteExpired!.run(now);
+        this.stmt.deleteStaleSessions!.run(now);
+        return rows.map((r) => r.ip);
+      })(),
+    );
+  }
+
+  nextExpiry(now: number): number | null {
+    return this.guard('lookup', () => (this.stmt.next!.get(now) as number | null) ?? null);
+  }
+
+  openSessions(): OpenSession[] {
+    return this.guard('sessions', () => this.stmt.sessions!.all() as OpenSession[]);
+  }
+
+  audit(ip: string | null, limit: number): AuditEntry[] {
+    return this.guard('audit', () => (ip ? this.stmt.auditByIp!.all(ip, limit) : this.stmt.auditAll!.all(limit)) as AuditEntry[]);
+  }
+
+  getPosition(source: string): Position | null {
+    return this.guard('position', () => (this.stmt.getPos!.get(source) as Position | undefined) ?? null);
+  }
+
+  setPosition(source: string, pos: Position, now: number): void {
+    this.guard('position', () => this.stmt.setPos!.run(source, pos.dev, pos.ino, pos.fingerprint, pos.offset, pos.line, now));
+  }
+
+  getState(key: string): string | null {
+    return this.guard('state', () => (this.stmt.getState!.get(key) as string | undefined) ?? null);
+  }
+
+  setState(key: string, value: string | null): void {
+    this.guard('state', () => (value === null ? this.stmt.delState!.run(key) : this.stmt.setState!.run(key, value)));
+  }
+
+  externalVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

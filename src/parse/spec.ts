@@ -1,0 +1,39 @@
+// The shape of a parser: pure data (patterns and declarations), interpreted by engine.ts.
+import type { Protocol } from '../core/types.js';
+
+export type RuleKind =
+  /** A successful login: grants. Needs an `ip` group, or a `link` to an earlier `connect`. */
+  | 'login'
+  /** The end of a session opened by a login; the session key comes from the `session` group or the pid. */
+  | 'logout'
+  /** A line that only names the client's IP, remembered under the link key for a later `login`. */
+  | 'connect';
+
+export interface Rule {
+  /** Stable name, shown by `parse --explain` and counted by the samples test. */
+  id: string;
+  kind: RuleKind;
+  /**
+   * Anchored (`^…$`) pattern on the message body. Named groups: `ip`, `user`, `session`, `pid`,
+   * `proto` (a service name such as `pop3`, `imap-login`, `pop3d-ssl`).
+   */
+  pattern: RegExp;
+  /** Fixed protocol when the pattern has no `proto` group. */
+  protocol?: Protocol;
+}
+
+export interface ParserSpec {
+  name: string;
+  description: string;
+  /** Syslog tags (program names) whose lines this parser reads. */
+  tags: readonly string[];
+  /** Also read lines without host and tag: the server's own log file (Dovecot's log_path). */
+  untagged?: boolean;
+  /** Fixed strings: a line containing none of them is skipped before any regex. */
+  needles: readonly string[];
+  rules: readonly Rule[];
+  /** Where a session key comes from when a rule has no `session` group: the syslog pid. */
+  sessionFromPid?: boolean;
+  /** For servers that log the IP and the login on different lines: how long a `connect` is remembered. */
+  linkWindowMs?: number;
+}

@@ -1,0 +1,61 @@
+// Log line timestamps: RFC 3164 (no year, local time), RFC 3339 / ISO 8601. Parsed lazily, only for events.
+
+export type StampKind = 'rfc3164' | 'rfc3339';
+
+const MONTHS: Record<string, number> = {
+  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
+};
+
+const RFC3164 = /^([A-Z][a-z]{2}) ([ 0-3]?\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
+const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?$/i;
+
+/** Milliseconds since the epoch, or null when the stamp is not a valid date. */
+export function parseStamp(kind: StampKind, text: string, referenceMs: number): number | null {
+  return kind === 'rfc3164' ? parseRfc3164(text, referenceMs) : parseRfc3339(text);
+}
+
+/** `Nov  5 10:00:00` in local time; the year is the one that puts the stamp nearest the reference. */
+export function parseRfc3164(text: string, referenceMs: number): number | null {
+  const m = RFC3164.exec(text);
+  if (!m) return null;
+  const month = MONTHS[m[1]!];
+  if (month === undefined) return null;
+  const day = Number(m[2]!.trim());
+  const [h, min, s] = [Number(m[3]), Number(m[4]), Number(m[5])];
+  const frac = m[6] ? Number(m[6].padEnd(3, '0').slice(0, 3)) : 0;
+  const refYear = new Date(referenceMs).getFullYear();
+  let best: number | null = null;
+  for (const year of [refYear - 1, refYear, refYear + 1]) {
+    const d = new Date(year, month, day, h, min, s, frac);
+    // Reject rollover (Feb 30 → Mar 2) and impossible clock fields.
+    if (d.getMonth() !== month || d.getDate() !== day || h > 23 || min > 59 || s > 60) continue;
+    const t = d.getTime();
+    if (best === null || Math.abs(t - referenceMs) < Math.abs(best - referenceMs)) best = t;
+  }
+  return best;
+}
+
+/** `2026-11-25T16:03:47.123456+00:00`; no zone means local time. */
+export function parseRfc3339(text: string): number | null {
+  const m = RFC3339.exec(text);
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
+  if (mo! < 1 || mo! > 12 || d! < 1 || d! > 31 || h! > 23 || mi! > 59 || s! > 60) return null;
+  const ms = m[7] ? Number(m[7].padEnd(3, '0').slice(0, 3)) : 0;
+  const zone = m[8];
+  let t: number;
+  if (zone === undefined) {
+    const local = new Date(y!, mo! - 1, d!, h!, mi!, s!, ms);
+    if (local.getDate() !== d) return null;
+    t = local.getTime();
+  } else {
+    t = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, ms);
+    if (new Date(t).getUTCDate() !== d) return null;
+    if (zone.toUpperCase() !== 'Z') {
+      const sign = zone[0] === '-' ? -1 : 1;
+      const digits = zone.slice(1).replace(':', '');
+      t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+    }
+  }
+  return t;
+}

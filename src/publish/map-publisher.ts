@@ -1,0 +1,120 @@
+// Publishes grants as a Postfix access map: sorted text → `postmap TYPE:` under a new name →
+// rename over the live files, so smtpd sees the old map or the new one, never half of one.
+// One build at a time; changes during a build make exactly one more build after it.
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { Logger } from 'winston';
+import type { MapSpec } from '../config/schema.js';
+import { describe, PublishError, UnavailableError } from '../core/errors.js';
+import { builtSuffix, postmap, supportedMapTypes } from './postfix.js';
+import type { Publisher } from './publisher.js';
+
+export interface MapPublisherOptions {
+  map: MapSpec;
+  value: string;
+  /** Current granted addresses, sorted. */
+  addresses: () => string[];
+  postmapCommand: string;
+  postconfCommand: string;
+  logger: Logger;
+  /** Longest wait between retries after a failed build. */
+  maxRetryMs?: number;
+}
+
+export class MapPublisher implements Publisher {
+  readonly name: string;
+  private readonly o: MapPublisherOptions;
+  private readonly suffix: string;
+  private building: Promise<void> | null = null;
+  private dirty = false;
+  private lastContent: string | null = null;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** Count of builds that reached the live map (benchmarks and tests read it). */
+  builds = 0;
+
+  constructor(options: MapPublisherOptions) {
+    this.o = options;
+    this.name = `${options.map.type}:${options.map.path}`;
+    this.suffix = builtSuffix(options.map.type);
+  }
+
+  async start(): Promise<void> {
+    const types = await supportedMapTypes(this.o.postconfCommand);
+    if (!types.has(this.o.map.type)) {
+      throw new UnavailableError(`map ${this.name}`, `this Postfix does not support ${this.o.map.type} maps (postconf -m)`,
+        this.o.map.type === 'lmdb' || this.o.map.type === 'cdb' ? `apt-get install postfix-${this.o.map.type}, or use hash` : 'use hash');
+    }
+    await this.build();
+  }
+
+  changed(): void {
+    if (this.stopped) return;
+    this.dirty = true;
+    if (!this.building && !this.retryTimer) this.loop();
+  }
+
+  async settled(): Promise<void> {
+    while (this.building) await this.building;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.settled();
+  }
+
+  private loop(): void {
+    this.building = (async () => {
+      while (this.dirty && !this.stopped) {
+        this.dirty = false;
+        try {
+          await this.build();
+          this.failures = 0;
+        } catch (err) {
+          this.failures++;
+          this.dirty = true;
+          const wait = Math.min(this.o.maxRetryMs ?? 30_000, 500 * 2 ** Math.min(this.failures, 10));
+          this.o.logger.error(`${describe(err)} (retrying in ${Math.round(wait / 1000)} s; Postfix keeps the previous map)`);
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            this.loop();
+          }, wait);
+          this.retryTimer.unref?.();
+          return;
+        }
+      }
+    })().finally(() => {
+      this.building = null;
+    });
+  }
+
+  /** One build; skipped when the content is what is already live. */
+  private async build(): Promise<void> {
+    const ips = this.o.addresses();
+    const content = ips.map((ip) => `${ip}\t${this.o.value}\n`).join('');
+    const { path } = this.o.map;
+    if (content === this.lastContent && (await exists(path + this.suffix))) return;
+    const tmp = `${path}.popgate-new`;
+    try {
+      await writeFile(tmp, content, { mode: 0o644 });
+      await postmap(this.o.postmapCommand, this.o.map.type, tmp);
+      // The built file first: that is what smtpd reads; the text follows for people and postmap -q.
+      await rename(tmp + this.suffix, path + this.suffix);
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => {});
+      await rm(tmp + this.suffix, { force: true }).catch(() => {});
+      if (err instanceof PublishError || err instanceof UnavailableError) throw err;
+      throw new PublishError(`map ${this.name}`, `cannot write (${describe(err)})`,
+        /ENOSPC/.test(describe(err)) ? 'the disk is full: free space; the old map stays in use' : `check that ${path}'s directory exists and is writable`, err);
+    }
+    this.lastContent = content;
+    this.builds++;
+    this.o.logger.debug(`published ${ips.length} address(es) to ${this.name}`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
