@@ -1,6 +1,9 @@
-// Runs parser specs over log lines: prefilter, prefix split, anchored rules, correlation by key.
+// Runs parser specs over log lines: prefix split, prefilter by program tag and fixed strings,
+// anchored rules, correlation by key (sessions, connect → login links, held logins and vetoes).
 import type { AuthEvent, Protocol } from '../core/types.js';
 import { canonicalIp } from '../net/ip.js';
+import { BoundedMap, dueHolds, type Held, type SessionInfo } from './correlate.js';
+import { journalPrefix } from './journal.js';
 import { splitPrefix, type Prefix } from './prefix.js';
 import type { ParserSpec, Rule } from './spec.js';
 import { parseStamp } from './timestamps.js';
@@ -20,31 +23,32 @@ export interface Match {
   groups: Record<string, string | undefined>;
 }
 
-export type Verdict =
+/** What a line did; `released` are held logins (of earlier lines) that this line confirmed. */
+export type Outcome =
   | { kind: 'event'; event: AuthEvent; match: Match }
+  | { kind: 'held'; event: AuthEvent; match: Match; why: string }
   | { kind: 'matched'; match: Match; why: string }
   | { kind: 'none'; why: string };
-
-interface SessionInfo {
-  ip: string;
-  user: string | null;
-  protocol: Protocol | null;
-}
+export type Verdict = Outcome & { released: readonly AuthEvent[] };
 
 export interface EngineOptions {
   /** Most open sessions remembered for logout correlation (oldest dropped first). */
   maxSessions?: number;
   /** Most pending `connect` lines remembered for two-line servers. */
   maxLinks?: number;
+  /** Most logins held for a possible veto. */
+  maxHolds?: number;
 }
 
-function protocolOf(rule: Rule, proto: string | undefined): Protocol | null {
-  if (proto) {
-    const p = proto.toLowerCase();
-    if (p.startsWith('pop')) return 'pop3';
-    if (p.includes('imap')) return 'imap';
-  }
-  return rule.protocol ?? null;
+const NOTHING: readonly AuthEvent[] = Object.freeze([]);
+
+/** `pop3`, `imap-login`, `pop3d-ssl`, `cyrus/imaps`, `ipop3d` → the protocol they name. */
+export function protocolFrom(name: string | null | undefined): Protocol | null {
+  if (!name) return null;
+  const p = name.toLowerCase();
+  if (p.includes('pop')) return 'pop3';
+  if (p.includes('imap')) return 'imap';
+  return null;
 }
 
 /** Usernames are attacker-controlled text: bounded and free of control characters. */
@@ -54,29 +58,37 @@ export function cleanUser(user: string | undefined): string | null {
   return user.slice(0, 256).replace(/[\u0000-\u001f\u007f]/g, '?');
 }
 
+function hasNeedle(text: string, needles: readonly string[]): boolean {
+  for (const n of needles) if (text.includes(n)) return true;
+  return false;
+}
+
 export class Engine {
   readonly specs: readonly ParserSpec[];
-  private readonly needles: string[];
+  private readonly allNeedles: string[];
   private readonly byTag = new Map<string, ParserSpec[]>();
+  private readonly byTagPrefix: { prefix: string; spec: ParserSpec }[] = [];
   private readonly untagged: ParserSpec[];
-  private readonly sessions = new Map<string, SessionInfo>();
-  private readonly links = new Map<string, { ip: string; at: number }>();
-  private readonly maxSessions: number;
-  private readonly maxLinks: number;
+  private readonly sessions: BoundedMap<SessionInfo>;
+  private readonly links: BoundedMap<{ ip: string; at: number }>;
+  private readonly holds: BoundedMap<Held>;
+  private readonly outbox: AuthEvent[] = [];
 
   constructor(specs: readonly ParserSpec[], options: EngineOptions = {}) {
     this.specs = specs;
-    this.needles = [...new Set(specs.flatMap((s) => s.needles))];
+    this.allNeedles = [...new Set(specs.flatMap((s) => s.needles))];
     for (const spec of specs) {
       for (const tag of spec.tags) {
         const list = this.byTag.get(tag) ?? [];
         list.push(spec);
         this.byTag.set(tag, list);
       }
+      for (const prefix of spec.tagPrefixes ?? []) this.byTagPrefix.push({ prefix, spec });
     }
     this.untagged = specs.filter((s) => s.untagged);
-    this.maxSessions = options.maxSessions ?? 100_000;
-    this.maxLinks = options.maxLinks ?? 10_000;
+    this.sessions = new BoundedMap(options.maxSessions ?? 100_000);
+    this.links = new BoundedMap(options.maxLinks ?? 10_000);
+    this.holds = new BoundedMap(options.maxHolds ?? 10_000);
   }
 
   newSource(): SourceState {
@@ -85,34 +97,82 @@ export class Engine {
 
   /** Seeds an open session (from the store at start), so its logout can be tied to the IP. */
   rememberSession(key: string, ip: string, user: string | null, protocol: Protocol | null): void {
-    this.remember(key, { ip, user, protocol });
+    this.sessions.set(key, { ip, user, protocol });
   }
 
-  /** Hot path: the event a line completes, or null. */
+  /**
+   * Hot path: the event a line completes, or null. A login held for a veto comes out of a later
+   * call (when a later line or the clock confirms it) or of `drain`; call `drain` on a timer.
+   */
   feed(text: string, state: SourceState, referenceMs: number): AuthEvent | null {
     const v = this.judge(text, state, referenceMs);
-    return v.kind === 'event' ? v.event : null;
+    if (v.released.length) this.outbox.push(...v.released);
+    if (v.kind === 'event') return v.event;
+    return this.outbox.shift() ?? null;
+  }
+
+  /** Held logins confirmed by the clock (all of them when `nowMs` is Infinity), and any not yet handed out. */
+  drain(nowMs: number): AuthEvent[] {
+    const out = this.outbox.splice(0);
+    if (this.holds.size) out.push(...dueHolds(this.holds, null, nowMs));
+    return out;
   }
 
   /** The full verdict for a line, with the reason when it completes no event. */
   judge(text: string, state: SourceState, referenceMs: number): Verdict {
-    if (text.length > MAX_LINE) return { kind: 'none', why: 'line too long' };
-    let hit = false;
-    for (const n of this.needles) {
-      if (text.includes(n)) {
-        hit = true;
-        break;
-      }
+    const v = this.classify(text, state, referenceMs) as Verdict;
+    if (this.holds.size === 0 || (v.kind === 'held' && this.holds.size === 1)) {
+      v.released = NOTHING;
+      return v;
     }
-    if (!hit) return { kind: 'none', why: 'no parser keyword' };
-    const prefix = splitPrefix(text);
+    const lineTime = v.kind === 'none' ? this.lineTime(text, referenceMs) : this.stampOf(v.match.prefix, referenceMs);
+    const held = v.kind === 'held' ? v.event : null;
+    v.released = dueHolds(this.holds, lineTime, referenceMs).filter((e) => e !== held);
+    return v;
+  }
+
+  private stampOf(prefix: Prefix, referenceMs: number): number | null {
+    return prefix.stamp && prefix.stampKind ? parseStamp(prefix.stampKind, prefix.stamp, referenceMs) : null;
+  }
+
+  /** The time of a line no rule matched: only needed while a login is held. */
+  private lineTime(text: string, referenceMs: number): number | null {
+    if (text.length > MAX_LINE || text.charCodeAt(0) === 123) return null;
+    return this.stampOf(splitPrefix(text), referenceMs);
+  }
+
+  private candidates(prefix: Prefix, syslog: boolean): ParserSpec[] | undefined {
+    if (prefix.tag === null) return syslog ? undefined : this.untagged;
+    const exact = this.byTag.get(prefix.tag);
+    if (exact || this.byTagPrefix.length === 0) return exact;
+    const found = this.byTagPrefix.filter((p) => prefix.tag!.startsWith(p.prefix)).map((p) => p.spec);
+    return found.length ? found : undefined;
+  }
+
+  private classify(text: string, state: SourceState, referenceMs: number): Outcome {
+    if (text.length > MAX_LINE) return { kind: 'none', why: 'line too long' };
+    let prefix: Prefix;
+    if (text.charCodeAt(0) === 123) {
+      // A MESSAGE that is not valid UTF-8 comes as an array of bytes: no needle to see in the raw text.
+      if (!hasNeedle(text, this.allNeedles) && !text.includes('"MESSAGE":[')) return { kind: 'none', why: 'no parser keyword' };
+      const p = journalPrefix(text);
+      if (!p) return { kind: 'none', why: 'not a journald JSON entry with a MESSAGE' };
+      prefix = p;
+    } else prefix = splitPrefix(text);
     if (!prefix.stampKind) return { kind: 'none', why: 'no timestamp' };
     const syslog = prefix.host !== null;
+    let candidates = this.candidates(prefix, syslog);
+    if (!candidates) return { kind: 'none', why: prefix.tag ? `program ${prefix.tag} has no parser` : 'no program tag' };
+    if (!candidates.some((s) => hasNeedle(prefix.body, s.needles))) return { kind: 'none', why: 'no parser keyword' };
     if (state.syslog === null) state.syslog = syslog;
     else if (state.syslog !== syslog) return { kind: 'none', why: 'line format differs from the rest of this log' };
-    const candidates = prefix.tag !== null ? this.byTag.get(prefix.tag) : syslog ? undefined : this.untagged;
-    if (!candidates) return { kind: 'none', why: prefix.tag ? `program ${prefix.tag} has no parser` : 'no program tag' };
+    if (prefix.comm !== null) {
+      const comm = prefix.comm;
+      candidates = candidates.filter((s) => (s.comms ?? s.tags).some((c) => c.slice(0, 15) === comm));
+      if (!candidates.length) return { kind: 'none', why: `tag ${prefix.tag} forged: the line was written by process ${comm}` };
+    }
     for (const spec of candidates) {
+      if (!hasNeedle(prefix.body, spec.needles)) continue;
       for (const rule of spec.rules) {
         const m = rule.pattern.exec(prefix.body);
         if (m) return this.apply({ spec, rule, prefix, groups: m.groups ?? {} }, referenceMs);
@@ -122,28 +182,34 @@ export class Engine {
   }
 
   private sessionKey(match: Match): string | null {
-    const raw = match.groups.session ?? match.groups.pid ?? (match.spec.sessionFromPid && match.prefix.pid !== null ? String(match.prefix.pid) : undefined);
-    return raw === undefined ? null : `${match.spec.name}:${raw}`;
+    const { groups, spec, prefix } = match;
+    if (groups.session !== undefined) return `${spec.name}:${groups.session}`;
+    const pid = groups.pid ?? (spec.sessionFromPid && prefix.pid !== null ? String(prefix.pid) : undefined);
+    return pid === undefined ? null : `${spec.name}:${prefix.host ?? ''}:${pid}`;
   }
 
-  private apply(match: Match, referenceMs: number): Verdict {
+  private apply(match: Match, referenceMs: number): Outcome {
     const { spec, rule, groups, prefix } = match;
-    const time = prefix.stamp && prefix.stampKind ? parseStamp(prefix.stampKind, prefix.stamp, referenceMs) : null;
+    const time = this.stampOf(prefix, referenceMs);
     const key = this.sessionKey(match);
-    const protocol = protocolOf(rule, groups.proto);
+    const protocol = protocolFrom(groups.proto) ?? rule.protocol ?? protocolFrom(prefix.tag);
     if (rule.kind === 'connect') {
       const ip = groups.ip === undefined ? null : canonicalIp(groups.ip);
       if (!ip || !key) return { kind: 'matched', match, why: 'connect line without a valid IP or link key' };
-      this.links.delete(key);
       this.links.set(key, { ip, at: time ?? referenceMs });
-      if (this.links.size > this.maxLinks) this.links.delete(this.links.keys().next().value!);
       return { kind: 'matched', match, why: 'client address remembered for the login line' };
+    }
+    if (rule.kind === 'veto') {
+      const held = key ? this.holds.take(key) : undefined;
+      if (!held) return { kind: 'matched', match, why: 'refusal of a login that is not held' };
+      if (key) this.sessions.delete(key);
+      return { kind: 'matched', match, why: `login of ${held.event.ip} refused by the server: no grant` };
     }
     if (rule.kind === 'logout') {
       if (!key) return { kind: 'matched', match, why: 'logout without a session key' };
-      const open = this.sessions.get(key);
+      if (this.holds.get(key)) return { kind: 'matched', match, why: 'logout of a login still held' };
+      const open = this.sessions.take(key);
       if (!open) return { kind: 'matched', match, why: 'logout of a session whose login was not seen' };
-      this.sessions.delete(key);
       const event: AuthEvent = { event: 'logout', ip: open.ip, user: open.user, server: spec.name, protocol: open.protocol ?? protocol, time, session: key, rule: rule.id };
       return { kind: 'event', event, match };
     }
@@ -152,21 +218,19 @@ export class Engine {
       ip = canonicalIp(groups.ip);
       if (!ip) return { kind: 'matched', match, why: `"${groups.ip}" is not a valid IP address` };
     } else {
-      const link = key ? this.links.get(key) : undefined;
+      const link = key ? this.links.take(key) : undefined;
       if (!link || !key) return { kind: 'matched', match, why: 'login whose client address line was not seen' };
-      this.links.delete(key);
       const window = spec.linkWindowMs ?? 60_000;
-      if (time !== null && time - link.at > window) return { kind: 'matched', match, why: 'client address line is too old for this login' };
+      if (time !== null && (time - link.at > window || time < link.at - 1000)) return { kind: 'matched', match, why: 'client address line is too old for this login' };
       ip = link.ip;
     }
     const user = cleanUser(groups.user);
-    if (key) this.remember(key, { ip, user, protocol });
-    return { kind: 'event', event: { event: 'login', ip, user, server: spec.name, protocol, time, session: key, rule: rule.id }, match };
-  }
-
-  private remember(key: string, info: SessionInfo): void {
-    this.sessions.delete(key);
-    this.sessions.set(key, info);
-    if (this.sessions.size > this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
+    if (key) this.sessions.set(key, { ip, user, protocol });
+    const event: AuthEvent = { event: 'login', ip, user, server: spec.name, protocol, time, session: key, rule: rule.id };
+    if (rule.holdMs && key) {
+      this.holds.set(key, { event, at: time ?? referenceMs, heldAt: referenceMs, holdMs: rule.holdMs });
+      return { kind: 'held', event, match, why: `held ${rule.holdMs} ms: the server may still refuse it` };
+    }
+    return { kind: 'event', event, match };
   }
 }

@@ -1,4 +1,8 @@
-// Splits a log line into stamp, host, syslog tag/pid and message body, without regexes on the hot path.
+// Splits a log line into stamp, host, syslog tag/pid and message body, without regexes on the hot
+// path. Forms: RFC 3164 (`Nov  5 10:00:00 host tag[pid]: msg`, also with FreeBSD's `-v`
+// `<mail.info>` after the stamp), RFC 3339 (rsyslog's default on Debian), a raw `<pri>` in front
+// (read from the socket), RFC 5424 (`<pri>1 stamp host app procid msgid sd msg`), TAI64N
+// (multilog `@4000…`), and servers' own log files (`stamp program: msg`, no host, no tag).
 import type { StampKind } from './timestamps.js';
 
 export interface Prefix {
@@ -8,15 +12,22 @@ export interface Prefix {
   /** Syslog tag (program name); null for servers' own log files that carry no tag. */
   tag: string | null;
   pid: number | null;
+  /** The process name as the kernel knows it (journald's trusted `_COMM`); null when unknown. */
+  comm: string | null;
   /** The message; for untagged lines everything after the stamp. */
   body: string;
 }
 
 const MONTH_ABBR = 'JanFebMarAprMayJunJulAugSepOctNovDec';
 const TAG = /^([A-Za-z0-9_.\/-]{1,64})(?:\[(\d{1,10})\])?: /;
+const NONE: Prefix = { stampKind: null, stamp: null, host: null, tag: null, pid: null, comm: null, body: '' };
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
+}
+
+function isHex(c: number): boolean {
+  return isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
 
 /** Length of an RFC 3164 stamp at `at` (`Nov  5 10:00:00`, optional fraction), or 0. */
@@ -34,12 +45,81 @@ function rfc3164Length(line: string, at: number): number {
   return end - at;
 }
 
-/** Length of an RFC 3339 stamp at `at` (`2026-11-25T16:03:47.123456+00:00`), or 0. */
+/** Length of an RFC 3339 stamp at `at` (`2026-11-25T16:03:47.123456+00:00`, or a space for `T`), or 0. */
 function rfc3339Length(line: string, at: number): number {
-  if (line.length < at + 19 || line[at + 4] !== '-' || line[at + 7] !== '-' || line[at + 13] !== ':') return 0;
-  if (!isDigit(line.charCodeAt(at)) || (line[at + 10] !== 'T' && line[at + 10] !== 't')) return 0;
+  if (line.length < at + 19 || line[at + 4] !== '-' || line[at + 7] !== '-' || line[at + 13] !== ':' || line[at + 16] !== ':') return 0;
+  const sep = line[at + 10];
+  if (!isDigit(line.charCodeAt(at)) || (sep !== 'T' && sep !== 't' && sep !== ' ')) return 0;
   const sp = line.indexOf(' ', at + 19);
   return sp < 0 ? 0 : sp - at;
+}
+
+/** Length of a TAI64N stamp (`@` and 24 hex digits) at `at`, or 0. */
+function tai64nLength(line: string, at: number): number {
+  if (line.charCodeAt(at) !== 64 || line.length < at + 26 || line.charCodeAt(at + 25) !== 32) return 0;
+  for (let i = at + 1; i < at + 25; i++) if (!isHex(line.charCodeAt(i))) return 0;
+  return 25;
+}
+
+/** `host tag[pid]: msg` after the stamp; a first word ending in ':' is a server's own log file. */
+function hostAndTag(line: string, rest: number, stampKind: StampKind, stamp: string): Prefix {
+  while (line.charCodeAt(rest) === 32) rest++;
+  // FreeBSD syslogd -v / -vv: `<13>` or `<mail.info>` between the stamp and the host.
+  if (line.charCodeAt(rest) === 60) {
+    const close = line.indexOf('> ', rest);
+    if (close > rest && close - rest <= 24) rest = close + 2;
+  }
+  const sp = line.indexOf(' ', rest);
+  if (sp < 0 || line.charCodeAt(sp - 1) === 58) {
+    return { ...NONE, stampKind, stamp, body: line.slice(rest) };
+  }
+  const host = line.slice(rest, sp);
+  const after = line.slice(sp + 1);
+  const m = TAG.exec(after);
+  if (!m) return { ...NONE, stampKind, stamp, host, body: after };
+  return { ...NONE, stampKind, stamp, host, tag: m[1]!, pid: m[2] === undefined ? null : Number(m[2]), body: after.slice(m[0].length) };
+}
+
+/** RFC 5424 after `<pri>1 `: STAMP HOST APP PROCID MSGID SD MSG, `-` for absent fields. */
+function rfc5424(line: string, at: number): Prefix {
+  const fields: string[] = [];
+  let pos = at;
+  for (let i = 0; i < 5; i++) {
+    const sp = line.indexOf(' ', pos);
+    if (sp < 0) return { ...NONE, body: line };
+    fields.push(line.slice(pos, sp));
+    pos = sp + 1;
+  }
+  // Structured data: `-` or one or more `[id k="v" …]` elements (`]` and `"` escaped with `\`).
+  if (line.charCodeAt(pos) === 45) pos += 1;
+  else {
+    while (line.charCodeAt(pos) === 91) {
+      let i = pos + 1;
+      let quoted = false;
+      for (; i < line.length; i++) {
+        const c = line[i];
+        if (c === '\\') i++;
+        else if (c === '"') quoted = !quoted;
+        else if (c === ']' && !quoted) break;
+      }
+      if (i >= line.length) return { ...NONE, body: line };
+      pos = i + 1;
+    }
+  }
+  if (line.charCodeAt(pos) === 32) pos++;
+  let body = line.slice(pos);
+  if (body.charCodeAt(0) === 0xfeff) body = body.slice(1); // BOM before a UTF-8 message
+  const [stamp, host, app, procid] = fields as [string, string, string, string];
+  if (!rfc3339Length(`${stamp} `, 0)) return { ...NONE, body: line };
+  return {
+    stampKind: 'rfc3339',
+    stamp,
+    host: host === '-' ? '' : host,
+    tag: app === '-' ? null : app,
+    pid: /^\d{1,10}$/.test(procid) ? Number(procid) : null,
+    comm: null,
+    body,
+  };
 }
 
 export function splitPrefix(line: string): Prefix {
@@ -47,31 +127,17 @@ export function splitPrefix(line: string): Prefix {
   // BSD syslog priority `<22>` when the file is written raw from the socket.
   if (line.charCodeAt(0) === 60) {
     const close = line.indexOf('>');
-    if (close > 1 && close <= 4) at = close + 1;
+    if (close > 1 && close <= 4) {
+      at = close + 1;
+      if (line.charCodeAt(at) === 49 && line.charCodeAt(at + 1) === 32) return rfc5424(line, at + 2);
+    }
   }
-  let stampKind: StampKind | null = null;
   let len = rfc3164Length(line, at);
-  if (len) stampKind = 'rfc3164';
-  else if ((len = rfc3339Length(line, at))) stampKind = 'rfc3339';
-  if (!stampKind) return { stampKind: null, stamp: null, host: null, tag: null, pid: null, body: line };
-  const stamp = line.slice(at, at + len);
-  let rest = at + len;
-  while (line.charCodeAt(rest) === 32) rest++;
-  const sp = line.indexOf(' ', rest);
-  // A first word ending in ':' is a program label of a server's own log file: no host, no tag.
-  if (sp < 0 || line.charCodeAt(sp - 1) === 58) {
-    return { stampKind, stamp, host: null, tag: null, pid: null, body: line.slice(rest) };
+  if (len) return hostAndTag(line, at + len, 'rfc3164', line.slice(at, at + len));
+  if ((len = rfc3339Length(line, at))) return hostAndTag(line, at + len, 'rfc3339', line.slice(at, at + len));
+  if ((len = tai64nLength(line, at))) {
+    // multilog: whatever the service wrote to stderr follows the stamp; no host, no tag.
+    return { ...NONE, stampKind: 'tai64n', stamp: line.slice(at, at + len), body: line.slice(at + len + 1) };
   }
-  const host = line.slice(rest, sp);
-  const after = line.slice(sp + 1);
-  const m = TAG.exec(after);
-  if (!m) return { stampKind, stamp, host, tag: null, pid: null, body: after };
-  return {
-    stampKind,
-    stamp,
-    host,
-    tag: m[1]!,
-    pid: m[2] === undefined ? null : Number(m[2]),
-    body: after.slice(m[0].length),
-  };
+  return { ...NONE, body: line };
 }

@@ -7,7 +7,9 @@ export type RuleKind =
   /** The end of a session opened by a login; the session key comes from the `session` group or the pid. */
   | 'logout'
   /** A line that only names the client's IP, remembered under the link key for a later `login`. */
-  | 'connect';
+  | 'connect'
+  /** The server refused a login it had already logged as successful (Cyrus popminpoll): the held login is dropped. */
+  | 'veto';
 
 export interface Rule {
   /** Stable name, shown by `parse --explain` and counted by the samples test. */
@@ -18,8 +20,14 @@ export interface Rule {
    * `proto` (a service name such as `pop3`, `imap-login`, `pop3d-ssl`).
    */
   pattern: RegExp;
-  /** Fixed protocol when the pattern has no `proto` group. */
+  /** Fixed protocol when neither the pattern's `proto` group nor the tag names one. */
   protocol?: Protocol;
+  /**
+   * For a login the server may still refuse on a following line (a `veto` with the same key):
+   * the login is held this long (by the lines' own time, or by the clock when read live) before it
+   * counts. Held logins come out of `Engine.feed` / `Engine.drain` once confirmed.
+   */
+  holdMs?: number;
 }
 
 export interface ParserSpec {
@@ -27,6 +35,14 @@ export interface ParserSpec {
   description: string;
   /** Syslog tags (program names) whose lines this parser reads. */
   tags: readonly string[];
+  /** Tags that start with one of these are read too (Cyrus: `cyrus/pop3`, `cyrus/imaps`, …). */
+  tagPrefixes?: readonly string[];
+  /**
+   * Process names (`_COMM`, at most 15 characters) that may write this parser's lines, checked when
+   * the log carries a trusted one (journald); default: the tags. A tag whose process is not one of
+   * these was forged (`logger -t dovecot …`).
+   */
+  comms?: readonly string[];
   /** Also read lines without host and tag: the server's own log file (Dovecot's log_path). */
   untagged?: boolean;
   /** Fixed strings: a line containing none of them is skipped before any regex. */

@@ -1,6 +1,8 @@
-// Log line timestamps: RFC 3164 (no year, local time), RFC 3339 / ISO 8601. Parsed lazily, only for events.
+// Log line timestamps: RFC 3164 (no year, local time), RFC 3339 / ISO 8601 (also with a space
+// instead of `T`, Dovecot's custom log_timestamp), TAI64N (daemontools multilog), and journald's
+// microseconds since the epoch. Parsed lazily, only for lines that matched a rule.
 
-export type StampKind = 'rfc3164' | 'rfc3339';
+export type StampKind = 'rfc3164' | 'rfc3339' | 'tai64n' | 'epoch-us';
 
 const MONTHS: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
@@ -8,10 +10,20 @@ const MONTHS: Record<string, number> = {
 
 const RFC3164 = /^([A-Z][a-z]{2}) ([ 0-3]?\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
 const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?$/i;
+const TAI64N = /^@([0-9a-f]{16})([0-9a-f]{8})$/i;
 
 /** Milliseconds since the epoch, or null when the stamp is not a valid date. */
 export function parseStamp(kind: StampKind, text: string, referenceMs: number): number | null {
-  return kind === 'rfc3164' ? parseRfc3164(text, referenceMs) : parseRfc3339(text);
+  switch (kind) {
+    case 'rfc3164':
+      return parseRfc3164(text, referenceMs);
+    case 'rfc3339':
+      return parseRfc3339(text);
+    case 'tai64n':
+      return parseTai64n(text);
+    case 'epoch-us':
+      return /^\d{1,17}$/.test(text) ? Math.floor(Number(text) / 1000) : null;
+  }
 }
 
 /** `Nov  5 10:00:00` in local time; the year is the one that puts the stamp nearest the reference. */
@@ -58,4 +70,16 @@ export function parseRfc3339(text: string): number | null {
     }
   }
   return t;
+}
+
+/**
+ * `@4000000069259c2b1c2d3e4f` (multilog): a TAI64 label (2^62 + seconds) and nanoseconds.
+ * libtai's clock is UTC + 10 s, so that is what is taken off, as tai64nlocal does.
+ */
+export function parseTai64n(text: string): number | null {
+  const m = TAI64N.exec(text);
+  if (!m) return null;
+  const label = BigInt(`0x${m[1]}`) - (1n << 62n) - 10n;
+  if (label < 0n || label > 8_640_000_000_000n) return null;
+  return Number(label) * 1000 + Math.floor(parseInt(m[2]!, 16) / 1e6);
 }

@@ -7,6 +7,18 @@ export const IP = '[0-9A-Fa-f:.]{2,45}';
 export const SESSION_ID = '[A-Za-z0-9+/=_-]{1,64}';
 /** A SASL mechanism name. */
 export const MECH = '[A-Za-z0-9_-]{1,32}';
+/** A process id. */
+export const PID = '\\d{1,10}';
+/** A host name as a server writes it (reverse DNS or `unknown`); never trusted as an address. */
+export const HOSTNAME = '[A-Za-z0-9_.:-]{0,255}';
+/**
+ * Client-written text (a user name), greedy so that the server's own fixed tail after it is the
+ * one that matches, and bounded: a line that syslog truncated can then never end inside a long
+ * name that imitates that tail (`user=AAAA…, ip=[203.0.113.9]` cut right there).
+ */
+export const USER_TEXT = '.{0,256}';
+/** Client text without spaces (servers that log the name as one word). */
+export const USER_WORD = '[^ ]{1,256}';
 
 /** Builds an anchored regex from fragments; `^` and `$` are added here. */
 export function anchored(...parts: string[]): RegExp {

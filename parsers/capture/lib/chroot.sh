@@ -1,0 +1,107 @@
+# Shared by parsers/capture/*.sh (sourced, not run): a throw-away Debian 12 chroot per server, so
+# servers that conflict with the host's Dovecot (pop3-server / imap-server) can be installed and
+# run without touching the host's packages or services. Everything listens on loopback only.
+#
+#   chroot_prepare NAME PKG...   debootstrap /var/tmp/popgate-capture/NAME (once), install PKG...
+#   chroot_syslog                start rsyslogd inside it: every facility to /var/log/all.log in
+#                                Debian 12's default format (RFC 3339), and to all-trad.log in
+#                                RSYSLOG_TraditionalFileFormat (RFC 3164)
+#   in_chroot CMD...             run CMD inside it
+#   chroot_stop                  end the processes started inside it (by pid) and unmount /proc
+# Needs root, debootstrap, and Debian's mirror through apt.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CAPTURE_BASE=${CAPTURE_BASE:-/var/tmp/popgate-capture}
+CAPTURE_MIRROR=${CAPTURE_MIRROR:-http://deb.debian.org/debian}
+CAPTURE_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+[[ $(id -u) -eq 0 ]] || { echo "capture: run as root" >&2; exit 1; }
+
+chroot_prepare() {
+  CHROOT=$CAPTURE_BASE/$1
+  shift
+  if [[ ! -x $CHROOT/usr/bin/apt-get ]]; then
+    command -v debootstrap >/dev/null || apt-get install -y -q debootstrap >/dev/null
+    local base=$CAPTURE_BASE/base
+    if [[ ! -x $base/usr/bin/apt-get ]]; then
+      debootstrap --variant=minbase --include=rsyslog,python3,procps,openssl,ca-certificates \
+        bookworm "$base" "$CAPTURE_MIRROR" >"$CAPTURE_BASE/debootstrap.log" 2>&1 ||
+        { echo "capture: debootstrap failed, see $CAPTURE_BASE/debootstrap.log" >&2; exit 1; }
+      # package scripts must not start daemons: this script starts them itself
+      printf '#!/bin/sh\nexit 101\n' >"$base/usr/sbin/policy-rc.d"
+      chmod 755 "$base/usr/sbin/policy-rc.d"
+    fi
+    cp -a "$base" "$CHROOT"
+  fi
+  mountpoint -q "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"
+  local need=() p
+  for p in "$@"; do
+    chroot "$CHROOT" dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || need+=("$p")
+  done
+  if ((${#need[@]})); then
+    chroot "$CHROOT" apt-get update -q >/dev/null
+    chroot "$CHROOT" apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  trap chroot_stop EXIT
+}
+
+in_chroot() { chroot "$CHROOT" "$@"; }
+
+# Pids of processes whose root directory is this chroot.
+chroot_pids() {
+  local d root
+  for d in /proc/[0-9]*; do
+    root=$(readlink "$d/root" 2>/dev/null) || continue
+    [[ $root == "$CHROOT" ]] && echo "${d#/proc/}"
+  done
+  return 0
+}
+
+chroot_syslog() {
+  mkdir -p "$CHROOT/etc/rsyslog.d" "$CHROOT/var/spool/rsyslog"
+  cat >"$CHROOT/etc/rsyslog.conf" <<'CONF'
+module(load="imuxsock")
+$WorkDirectory /var/spool/rsyslog
+*.* /var/log/all.log
+*.* /var/log/all-trad.log;RSYSLOG_TraditionalFileFormat
+CONF
+  rm -f "$CHROOT"/var/log/all*.log "$CHROOT/run/rsyslogd.pid"
+  in_chroot rsyslogd
+  local i
+  for i in $(seq 50); do [[ -S $CHROOT/dev/log ]] && return 0; sleep 0.1; done
+  echo "capture: rsyslogd did not create /dev/log" >&2
+  exit 1
+}
+
+chroot_stop() {
+  local pids i
+  pids=$(chroot_pids)
+  [[ -z $pids ]] || kill $pids 2>/dev/null || true
+  for i in $(seq 30); do pids=$(chroot_pids); [[ -z $pids ]] && break; sleep 0.1; done
+  [[ -z $pids ]] || kill -9 $pids 2>/dev/null || true
+  mountpoint -q "$CHROOT/proc" && umount "$CHROOT/proc" || true
+}
+
+# Runs the shared client (lib/client.py) inside the chroot: client PROTO PORT SRC USER PASS [OPTS]
+client() {
+  cp "$CAPTURE_LIB/client.py" "$CHROOT/tmp/popgate-client.py"
+  in_chroot python3 /tmp/popgate-client.py "$@" || true
+}
+
+# Waits until something listens on 127.0.0.1:PORT.
+wait_port() {
+  local i
+  for i in $(seq 100); do
+    python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "capture: nothing listens on port $1" >&2
+  return 1
+}
+
+# Lets syslog write, then copies the captured logs to OUT.
+collect() {
+  sleep 1
+  mkdir -p "$1"
+  cp "$CHROOT"/var/log/all.log "$CHROOT"/var/log/all-trad.log "$1/"
+}

@@ -1,0 +1,46 @@
+// journald's JSON export lines (`journalctl -o json`): one object per line. The message, program
+// and pid come from MESSAGE, SYSLOG_IDENTIFIER and _PID; the kernel-trusted process name `_COMM`
+// is kept beside the tag, so the engine can refuse a tag that a local user forged with logger(1).
+import type { Prefix } from './prefix.js';
+
+type Field = string | number[] | null | undefined;
+
+/** journald writes binary or non-UTF-8 fields as arrays of bytes. */
+function text(v: Field): string | null {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.length <= 65536 && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) {
+    return Buffer.from(v).toString('utf8');
+  }
+  return null;
+}
+
+function pidOf(v: Field): number | null {
+  const s = text(v);
+  return s !== null && /^\d{1,10}$/.test(s) ? Number(s) : null;
+}
+
+/** The prefix of a journald JSON line, or null when the line is not one. */
+export function journalPrefix(line: string): Prefix | null {
+  let o: Record<string, Field>;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
+    o = parsed as Record<string, Field>;
+  } catch {
+    return null;
+  }
+  const body = text(o.MESSAGE);
+  if (body === null) return null;
+  const comm = text(o._COMM);
+  const stamp = text(o.__REALTIME_TIMESTAMP);
+  return {
+    stampKind: stamp !== null && /^\d{1,17}$/.test(stamp) ? 'epoch-us' : null,
+    stamp,
+    host: text(o._HOSTNAME) ?? '',
+    tag: text(o.SYSLOG_IDENTIFIER) ?? comm,
+    // _PID is set by journald from the socket's credentials; SYSLOG_PID is what the sender claims.
+    pid: pidOf(o._PID) ?? pidOf(o.SYSLOG_PID),
+    comm,
+    body,
+  };
+}

@@ -1,0 +1,96 @@
+// The one generic parser test: every samples file, every line, the expected event or none.
+// Fails when a rule is never hit by its own samples, and when a line is slow (ReDoS).
+// A login the engine holds for a possible veto counts for its own line once a later line (or the
+// end of its section) confirms it; a vetoed one completes nothing.
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { describe, it } from 'node:test';
+import { PARSERS } from '../../parsers/index.js';
+import type { AuthEvent } from '../../src/core/types.js';
+import { Engine } from '../../src/parse/engine.js';
+import { allSamplesFiles, type Sample, type SamplesFile } from '../helpers/samples.js';
+
+const SLOW_MS = 5;
+
+function compare(s: Sample, got: AuthEvent | undefined, parser: string): string | null {
+  if (s.expect === null) return got ? `line ${s.lineNo}: expected none, got ${got.event} ${got.ip} (${got.server}/${got.rule})` : null;
+  if (!got) return `line ${s.lineNo}: expected ${s.expect.event} ${s.expect.ip}, got nothing`;
+  const want = s.expect;
+  const diffs: string[] = [];
+  if (got.event !== want.event) diffs.push(`event ${got.event}≠${want.event}`);
+  if (got.ip !== want.ip) diffs.push(`ip ${got.ip}≠${want.ip}`);
+  if (got.server !== parser) diffs.push(`server ${got.server}≠${parser}`);
+  if (want.user !== undefined && got.user !== want.user) diffs.push(`user ${JSON.stringify(got.user)}≠${JSON.stringify(want.user)}`);
+  if (want.protocol !== undefined && got.protocol !== want.protocol) diffs.push(`protocol ${got.protocol}≠${want.protocol}`);
+  if (want.time !== undefined && (got.time === null || new Date(got.time).toISOString() !== new Date(want.time).toISOString())) {
+    diffs.push(`time ${got.time === null ? null : new Date(got.time).toISOString()}≠${want.time}`);
+  }
+  return diffs.length ? `line ${s.lineNo}: ${diffs.join(', ')}` : null;
+}
+
+/** Runs a samples file through one engine; returns the event each line completed, and failures. */
+function run(file: SamplesFile, hits: Set<string>, failures: string[]): Map<number, AuthEvent> {
+  // All parsers at once: a line meant for one server must not be taken by another.
+  const engine = new Engine(PARSERS);
+  const got = new Map<number, AuthEvent>();
+  const origin = new Map<AuthEvent, number>();
+  const why = new Map<number, string>();
+  const settle = (events: readonly AuthEvent[]) => {
+    for (const e of events) got.set(origin.get(e) ?? -1, e);
+  };
+  let section = -1;
+  let state = engine.newSource();
+  for (const s of file.samples) {
+    if (s.section !== section) {
+      settle(engine.drain(Infinity));
+      section = s.section;
+      state = engine.newSource();
+    }
+    const t0 = performance.now();
+    const v = engine.judge(s.text, state, file.now);
+    const took = performance.now() - t0;
+    if (took > SLOW_MS) {
+      // Measure again on a fresh engine to rule out a GC pause; a second slow run is a real failure.
+      const again = new Engine(PARSERS);
+      const t1 = performance.now();
+      again.judge(s.text, again.newSource(), file.now);
+      const took2 = performance.now() - t1;
+      if (took2 > SLOW_MS) failures.push(`line ${s.lineNo}: took ${took2.toFixed(1)} ms (catastrophic backtracking?)`);
+    }
+    if (v.kind !== 'none') hits.add(`${v.match.spec.name}/${v.match.rule.id}`);
+    if (v.kind === 'event') got.set(s.lineNo, v.event);
+    else if (v.kind === 'held') origin.set(v.event, s.lineNo);
+    else why.set(s.lineNo, v.why);
+    settle(v.released);
+  }
+  settle(engine.drain(Infinity));
+  if (got.has(-1)) failures.push('an event came out of the engine that no line of this file started');
+  for (const s of file.samples) {
+    const f = compare(s, got.get(s.lineNo), file.parser);
+    if (f) failures.push(why.has(s.lineNo) && !got.has(s.lineNo) ? `${f} (${why.get(s.lineNo)})` : f);
+  }
+  return got;
+}
+
+describe('parser samples', () => {
+  const files = allSamplesFiles();
+
+  it('every parser has a samples file', () => {
+    const have = new Set(files.map((f) => f.parser));
+    for (const p of PARSERS) assert.ok(have.has(p.name), `parsers/${p.name}.samples is missing`);
+  });
+
+  for (const file of files) {
+    it(`${file.path.replace(/.*\/parsers\//, 'parsers/')}`, () => {
+      const hits = new Set<string>();
+      const failures: string[] = [];
+      run(file, hits, failures);
+      const spec = PARSERS.find((p) => p.name === file.parser);
+      if (spec) {
+        for (const r of spec.rules) if (!hits.has(`${spec.name}/${r.id}`)) failures.push(`rule ${spec.name}/${r.id} is never hit by its samples`);
+      }
+      assert.deepEqual(failures, [], `${file.path}:\n  ${failures.join('\n  ')}`);
+      assert.ok(file.samples.length > 0, 'a samples file with no lines proves nothing');
+    });
+  }
+});
