@@ -1,9 +1,10 @@
 // The registry of parsers: adding a server means adding its file here and its samples beside it.
 import type { ParserSpec } from '../src/parse/spec.js';
 import { courier } from './courier.js';
+import { cyrus } from './cyrus.js';
 import { dovecot } from './dovecot.js';
 
-export const PARSERS: readonly ParserSpec[] = [dovecot, courier];
+export const PARSERS: readonly ParserSpec[] = [dovecot, courier, cyrus];
 
 export function parserNames(): string[] {
   return PARSERS.map((p) => p.name);

@@ -73,6 +73,8 @@ export class Engine {
   private readonly links: BoundedMap<{ ip: string; at: number }>;
   private readonly holds: BoundedMap<Held>;
   private readonly outbox: AuthEvent[] = [];
+  /** Held logins the current line confirmed in passing (its session ended, or a new one began). */
+  private readonly early: AuthEvent[] = [];
 
   constructor(specs: readonly ParserSpec[], options: EngineOptions = {}) {
     this.specs = specs;
@@ -106,8 +108,11 @@ export class Engine {
    */
   feed(text: string, state: SourceState, referenceMs: number): AuthEvent | null {
     const v = this.judge(text, state, referenceMs);
-    if (v.released.length) this.outbox.push(...v.released);
-    if (v.kind === 'event') return v.event;
+    const own = v.kind === 'event' ? v.event : null;
+    if (v.released.length === 0 && this.outbox.length === 0) return own;
+    // Confirmed logins of earlier lines go first: a logout must never overtake its login.
+    this.outbox.push(...v.released);
+    if (own) this.outbox.push(own);
     return this.outbox.shift() ?? null;
   }
 
@@ -121,13 +126,14 @@ export class Engine {
   /** The full verdict for a line, with the reason when it completes no event. */
   judge(text: string, state: SourceState, referenceMs: number): Verdict {
     const v = this.classify(text, state, referenceMs) as Verdict;
+    const early = this.early.splice(0);
     if (this.holds.size === 0 || (v.kind === 'held' && this.holds.size === 1)) {
-      v.released = NOTHING;
+      v.released = early.length ? early : NOTHING;
       return v;
     }
     const lineTime = v.kind === 'none' ? this.lineTime(text, referenceMs) : this.stampOf(v.match.prefix, referenceMs);
     const held = v.kind === 'held' ? v.event : null;
-    v.released = dueHolds(this.holds, lineTime, referenceMs).filter((e) => e !== held);
+    v.released = [...early, ...dueHolds(this.holds, lineTime, referenceMs).filter((e) => e !== held)];
     return v;
   }
 
@@ -174,6 +180,7 @@ export class Engine {
     for (const spec of candidates) {
       if (!hasNeedle(prefix.body, spec.needles)) continue;
       for (const rule of spec.rules) {
+        if (rule.tag && !rule.tag.test(prefix.tag ?? '')) continue;
         const m = rule.pattern.exec(prefix.body);
         if (m) return this.apply({ spec, rule, prefix, groups: m.groups ?? {} }, referenceMs);
       }
@@ -207,7 +214,9 @@ export class Engine {
     }
     if (rule.kind === 'logout') {
       if (!key) return { kind: 'matched', match, why: 'logout without a session key' };
-      if (this.holds.get(key)) return { kind: 'matched', match, why: 'logout of a login still held' };
+      // The session ended with no refusal: its held login counts, before this logout.
+      const held = this.holds.take(key);
+      if (held) this.early.push(held.event);
       const open = this.sessions.take(key);
       if (!open) return { kind: 'matched', match, why: 'logout of a session whose login was not seen' };
       const event: AuthEvent = { event: 'logout', ip: open.ip, user: open.user, server: spec.name, protocol: open.protocol ?? protocol, time, session: key, rule: rule.id };
@@ -228,6 +237,9 @@ export class Engine {
     if (key) this.sessions.set(key, { ip, user, protocol });
     const event: AuthEvent = { event: 'login', ip, user, server: spec.name, protocol, time, session: key, rule: rule.id };
     if (rule.holdMs && key) {
+      // The same process began a new session: the one held before it was not refused.
+      const before = this.holds.take(key);
+      if (before) this.early.push(before.event);
       this.holds.set(key, { event, at: time ?? referenceMs, heldAt: referenceMs, holdMs: rule.holdMs });
       return { kind: 'held', event, match, why: `held ${rule.holdMs} ms: the server may still refuse it` };
     }

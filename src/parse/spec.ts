@@ -20,6 +20,8 @@ export interface Rule {
    * `proto` (a service name such as `pop3`, `imap-login`, `pop3d-ssl`).
    */
   pattern: RegExp;
+  /** Only for lines whose syslog tag matches (Cyrus: holds for `…pop…` services, not for IMAP). */
+  tag?: RegExp;
   /** Fixed protocol when neither the pattern's `proto` group nor the tag names one. */
   protocol?: Protocol;
   /**

@@ -138,6 +138,17 @@ describe('engine', () => {
     assert.equal(e.feed('Nov 25 16:00:40 mx toyd[9]: no match', s, NOW)?.ip, '192.0.2.13', 'feed hands it out');
   });
 
+  it('a held login counts when its session ends or its process starts another, before the logout', () => {
+    const e = new Engine([toy]);
+    const s = e.newSource();
+    e.judge('Nov 25 16:00:00 mx toyd[1]: hlogin a from 192.0.2.20', s, NOW);
+    const next = e.judge('Nov 25 16:00:00 mx toyd[1]: hlogin b from 192.0.2.21', s, NOW);
+    assert.equal(next.kind, 'held');
+    assert.deepEqual(next.released.map((x) => x.ip), ['192.0.2.20']);
+    assert.equal(e.feed('Nov 25 16:00:00 mx toyd[1]: bye', s, NOW)?.event, 'login', 'feed: the login first');
+    assert.deepEqual(e.drain(NOW).map((x) => `${x.event} ${x.ip}`), ['logout 192.0.2.21']);
+  });
+
   it('never parses overlong lines and keeps one format per source', () => {
     const e = new Engine([toy]);
     const s = e.newSource();
