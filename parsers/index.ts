@@ -3,8 +3,9 @@ import type { ParserSpec } from '../src/parse/spec.js';
 import { courier } from './courier.js';
 import { cyrus } from './cyrus.js';
 import { dovecot } from './dovecot.js';
+import { mailutils } from './mailutils.js';
 
-export const PARSERS: readonly ParserSpec[] = [dovecot, courier, cyrus];
+export const PARSERS: readonly ParserSpec[] = [dovecot, courier, cyrus, mailutils];
 
 export function parserNames(): string[] {
   return PARSERS.map((p) => p.name);

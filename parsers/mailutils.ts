@@ -1,0 +1,34 @@
+// GNU Mailutils pop3d / imap4d (3.x). By default they log no client address at all. With
+// connection logging (`acl { log any; }`) the listening process logs the address, and with
+// `logging { session-id yes; }` every line starts with a session id: the accepting process (one
+// pid) logs `SID 192.0.2.1`, the child serving the session (another pid) logs `SID … logged in`.
+// The session id is the only link between the two, so without session-id nothing grants.
+import type { ParserSpec } from '../src/parse/spec.js';
+import { anchored, IP, USER_TEXT } from '../src/parse/vocabulary.js';
+
+const SID = '(?<session>[0-9A-Za-z]{4,32})';
+
+export const mailutils: ParserSpec = {
+  name: 'mailutils',
+  description: 'GNU Mailutils pop3d / imap4d (needs acl log and logging session-id)',
+  tags: ['pop3d', 'imap4d', 'gnu-pop3d', 'mailutils-pop3d', 'mailutils-imap4d'],
+  comms: ['pop3d', 'imap4d'],
+  needles: ['logged in', 'undefined ACL result', 'session ended for user', 'session terminating for user', 'eof on input', '.', ':'],
+  linkWindowMs: 10 * 60_000,
+  rules: [
+    { id: 'connect', kind: 'connect', pattern: anchored(`${SID} (?<ip>${IP})`) },
+    { id: 'connect-acl', kind: 'connect', pattern: anchored(`${SID} inet6?://\\[?(?<ip>${IP})\\]?:\\d{1,5}: undefined ACL result; access allowed`) },
+    {
+      id: 'pop3-login',
+      kind: 'login',
+      protocol: 'pop3',
+      pattern: anchored(`${SID} user \`(?<user>${USER_TEXT})' logged in with mailbox \`.{0,1024}' \\(\\d{1,12} messages?\\)`),
+    },
+    { id: 'imap-login', kind: 'login', protocol: 'imap', pattern: anchored(`${SID} user \`(?<user>${USER_TEXT})' logged in \\(source: [A-Za-z0-9_-]{1,32}\\)`) },
+    {
+      id: 'logout',
+      kind: 'logout',
+      pattern: anchored(`${SID} (?:session (?:ended|terminating) for user: (?<user>${USER_TEXT})|[Uu]nexpected eof on input)`),
+    },
+  ],
+};
