@@ -4,8 +4,10 @@ import { courier } from './courier.js';
 import { cyrus } from './cyrus.js';
 import { dovecot } from './dovecot.js';
 import { mailutils } from './mailutils.js';
+import { popa3d } from './popa3d.js';
+import { solidpop3d } from './solidpop3d.js';
 
-export const PARSERS: readonly ParserSpec[] = [dovecot, courier, cyrus, mailutils];
+export const PARSERS: readonly ParserSpec[] = [dovecot, courier, cyrus, mailutils, popa3d, solidpop3d];
 
 export function parserNames(): string[] {
   return PARSERS.map((p) => p.name);

@@ -5,7 +5,10 @@
 #   chroot_prepare NAME PKG...   debootstrap /var/tmp/popgate-capture/NAME (once), install PKG...
 #   chroot_syslog                start rsyslogd inside it: every facility to /var/log/all.log in
 #                                Debian 12's default format (RFC 3339), and to all-trad.log in
-#                                RSYSLOG_TraditionalFileFormat (RFC 3164)
+#                                RSYSLOG_TraditionalFileFormat (RFC 3164), and each line's
+#                                facility.severity to facility.log
+#   chroot_netns                 from now on run everything in a network namespace of its own that
+#                                has only a loopback interface (for servers that bind 0.0.0.0:110)
 #   in_chroot CMD...             run CMD inside it
 #   chroot_stop                  end the processes started inside it (by pid) and unmount /proc
 # Needs root, debootstrap, and Debian's mirror through apt.
@@ -45,7 +48,17 @@ chroot_prepare() {
   trap chroot_stop EXIT
 }
 
-in_chroot() { chroot "$CHROOT" "$@"; }
+NETNS=
+in_chroot() {
+  if [[ -n $NETNS ]]; then ip netns exec "$NETNS" chroot "$CHROOT" "$@"; else chroot "$CHROOT" "$@"; fi
+}
+
+chroot_netns() {
+  NETNS=popgate-capture-$(basename "$CHROOT")
+  ip netns del "$NETNS" 2>/dev/null || true
+  ip netns add "$NETNS"
+  ip netns exec "$NETNS" ip link set lo up
+}
 
 # Pids of processes whose root directory is this chroot.
 chroot_pids() {
@@ -64,8 +77,10 @@ module(load="imuxsock")
 $WorkDirectory /var/spool/rsyslog
 *.* /var/log/all.log
 *.* /var/log/all-trad.log;RSYSLOG_TraditionalFileFormat
+template(name="facility" type="string" string="%syslogfacility-text%.%syslogseverity-text% %syslogtag%%msg%\n")
+*.* /var/log/facility.log;facility
 CONF
-  rm -f "$CHROOT"/var/log/all*.log "$CHROOT/run/rsyslogd.pid"
+  rm -f "$CHROOT"/var/log/all*.log "$CHROOT"/var/log/facility.log "$CHROOT/run/rsyslogd.pid"
   in_chroot rsyslogd
   local i
   for i in $(seq 50); do [[ -S $CHROOT/dev/log ]] && return 0; sleep 0.1; done
@@ -80,6 +95,7 @@ chroot_stop() {
   for i in $(seq 30); do pids=$(chroot_pids); [[ -z $pids ]] && break; sleep 0.1; done
   [[ -z $pids ]] || kill -9 $pids 2>/dev/null || true
   mountpoint -q "$CHROOT/proc" && umount "$CHROOT/proc" || true
+  [[ -z $NETNS ]] || ip netns del "$NETNS" 2>/dev/null || true
 }
 
 # Runs the shared client (lib/client.py) inside the chroot: client PROTO PORT SRC USER PASS [OPTS]
@@ -91,8 +107,10 @@ client() {
 # Waits until something listens on 127.0.0.1:PORT.
 wait_port() {
   local i
+  local ns=()
+  [[ -z $NETNS ]] || ns=(ip netns exec "$NETNS")
   for i in $(seq 100); do
-    python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
+    "${ns[@]}" python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
     sleep 0.1
   done
   echo "capture: nothing listens on port $1" >&2
@@ -103,5 +121,5 @@ wait_port() {
 collect() {
   sleep 1
   mkdir -p "$1"
-  cp "$CHROOT"/var/log/all.log "$CHROOT"/var/log/all-trad.log "$1/"
+  cp "$CHROOT"/var/log/all.log "$CHROOT"/var/log/all-trad.log "$CHROOT"/var/log/facility.log "$1/"
 }
