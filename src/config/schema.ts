@@ -44,10 +44,14 @@ export function duration(raw: string): number {
   return v;
 }
 
+/** Map types popgate can build with postmap and swap by rename. */
+export const MAP_TYPES = ['hash', 'btree', 'lmdb', 'cdb'] as const;
+
 export function mapSpec(raw: string): MapSpec | null {
   if (raw.trim() === 'none') return null;
   const m = /^([a-z0-9]+):(\/\S+)$/.exec(raw.trim());
   if (!m) throw `"${raw}" is not TYPE:/absolute/path; write it like hash:/etc/postfix/popgate (or none)`;
+  if (!(MAP_TYPES as readonly string[]).includes(m[1]!)) throw `popgate cannot build ${m[1]} maps; use one of ${MAP_TYPES.join(', ')}`;
   return { type: m[1]!, path: m[2]! };
 }
 

@@ -1,0 +1,69 @@
+// The daemon refuses to start, with the fix and the DESIGN.md exit code, when Postfix cannot take the map.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CLI, startDaemon } from '../helpers/e2e.js';
+
+const hasPostfix = spawnSync('postconf', ['-h', 'mail_version']).status === 0;
+const skip = hasPostfix ? false : 'needs Postfix (postconf): apt-get install postfix';
+if (!hasPostfix && process.env.POPGATE_E2E === 'required') throw new Error('POPGATE_E2E=required but postconf is missing');
+const dir = mkdtempSync(join(tmpdir(), 'popgate-start-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(settings: string): { code: number | null; err: string } {
+  const cfg = join(dir, `${Math.random().toString(36).slice(2)}.cf`);
+  writeFileSync(join(dir, 'empty.log'), '');
+  writeFileSync(cfg, `log = ${join(dir, 'empty.log')}\ndb = ${join(dir, 'db.sqlite')}\n${settings}\n`);
+  const r = spawnSync(process.execPath, [CLI, 'run', '--config', cfg], { encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status, err: r.stderr };
+}
+
+describe('start-up checks', { skip }, () => {
+  it('exits 69 with the fix when postmap is missing', () => {
+    const r = run(`map = hash:${join(dir, 'map')}\npostmap_command = /nonexistent/postmap`);
+    assert.equal(r.code, 69, r.err);
+    assert.match(r.err, /postmap not found; hint: apt-get install postfix/);
+  });
+
+  it('exits 69 when this Postfix lacks the map type', () => {
+    const types = spawnSync('postconf', ['-m'], { encoding: 'utf8' }).stdout.split(/\s+/);
+    const missing = ['lmdb', 'cdb', 'btree'].find((t) => !types.includes(t));
+    if (!missing) return; // every type is installed here: nothing to refuse
+    const r = run(`map = ${missing}:${join(dir, 'map')}`);
+    assert.equal(r.code, 69, r.err);
+    assert.match(r.err, new RegExp(`does not support ${missing} maps`));
+  });
+
+  it('exits 78 for a map type popgate cannot build, naming file, line and key', () => {
+    const r = run('map = regexp:/etc/postfix/popgate');
+    assert.equal(r.code, 78, r.err);
+    assert.match(r.err, /:3: map: popgate cannot build regexp maps/);
+  });
+
+  it('without a daemon, grant rebuilds the map itself', () => {
+    const map = join(dir, 'cli-map');
+    writeFileSync(join(dir, 'g.cf'), `db = ${join(dir, 'cli.sqlite')}\nmap = hash:${map}\n`);
+    const g = spawnSync(process.execPath, [CLI, 'grant', '198.51.100.77', '--config', join(dir, 'g.cf')], { encoding: 'utf8' });
+    assert.equal(g.status, 0, g.stderr);
+    assert.match(g.stderr, /daemon is not running; hash:.* rebuilt now/);
+    assert.equal(spawnSync('postmap', ['-q', '198.51.100.77', `hash:${map}`], { encoding: 'utf8' }).stdout.trim(), 'OK');
+  });
+
+  it('builds the map from the database at start', async () => {
+    const map = join(dir, 'start-map');
+    const db = join(dir, 'start.sqlite');
+    writeFileSync(join(dir, 'nomap.cf'), `db = ${db}\nmap = none\n`);
+    const g = spawnSync(process.execPath, [CLI, 'grant', '198.51.100.78', '--config', join(dir, 'nomap.cf')], { encoding: 'utf8' });
+    assert.equal(g.status, 0, g.stderr);
+    assert.notEqual(spawnSync('postmap', ['-q', '198.51.100.78', `hash:${map}`]).status, 0, 'no map yet');
+    const d = await startDaemon({ db, map: `hash:${map}`, log: join(dir, 'empty.log') }, dir);
+    try {
+      assert.equal(spawnSync('postmap', ['-q', '198.51.100.78', `hash:${map}`], { encoding: 'utf8' }).stdout.trim(), 'OK');
+    } finally {
+      await d.stop();
+    }
+  });
+});
