@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CLI, startDaemon } from '../helpers/e2e.js';
+import { waitFor } from '../helpers/wait.js';
 
 const hasPostfix = spawnSync('postconf', ['-h', 'mail_version']).status === 0;
 const skip = hasPostfix ? false : 'needs Postfix (postconf): apt-get install postfix';
@@ -64,6 +65,26 @@ describe('start-up checks', { skip }, () => {
       assert.equal(spawnSync('postmap', ['-q', '198.51.100.78', `hash:${map}`], { encoding: 'utf8' }).stdout.trim(), 'OK');
     } finally {
       await d.stop();
+    }
+  });
+
+  it('first start reads the backlog and grants only logins younger than the grace, by their timestamps', async () => {
+    const log = join(dir, 'backlog.log');
+    const stamp = (ago: number) => {
+      const d = new Date(Date.now() - ago);
+      const mon = d.toLocaleString('en-US', { month: 'short' });
+      return `${mon} ${String(d.getDate()).padStart(2, ' ')} ${d.toTimeString().slice(0, 8)}`;
+    };
+    const login = (ago: number, ip: string, s: string) =>
+      `${stamp(ago)} pop3-login: Info: Login: user=<alice>, method=PLAIN, rip=${ip}, lip=127.0.0.1, mpid=1, session=<${s}>`;
+    writeFileSync(log, [login(3_600_000, '198.51.100.10', 'old'), login(60_000, '198.51.100.11', 'new')].join('\n') + '\n');
+    const map = join(dir, 'backlog-map');
+    const d = await startDaemon({ db: join(dir, 'backlog.sqlite'), map: `hash:${map}`, log, grace: '30m' }, dir);
+    try {
+      await waitFor('recent login granted', () => spawnSync('postmap', ['-q', '198.51.100.11', `hash:${map}`], { encoding: 'utf8' }).stdout.trim() === 'OK', 3000);
+      assert.notEqual(spawnSync('postmap', ['-q', '198.51.100.10', `hash:${map}`]).status, 0, 'an hour-old login grants nothing');
+    } finally {
+      assert.equal(await d.stop(), 0, 'SIGTERM stops cleanly');
     }
   });
 });
