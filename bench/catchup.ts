@@ -1,0 +1,128 @@
+// Catch-up throughput: the real pipeline (FileSource → Engine with every parser → Granter and
+// SqliteStore batches → one publish at the end) on a generated log, against two baselines on the
+// same file in the same run: `grep -c 'Login: '` and a minimal Node stream with one regex.
+import { spawnSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Daemon } from '../src/daemon.js';
+import type { MapPublisher } from '../src/publish/map-publisher.js';
+import { LogGenerator, type StampFormat } from './generate.js';
+import { benchConfig } from './setup.js';
+import { benchLogger, median, peakRssMb, round, runChild, tempDir } from './util.js';
+
+export interface ScanResult {
+  lines: number;
+  matches: number;
+  ms: number;
+}
+
+export interface PipelineResult extends ScanResult {
+  readMs: number;
+  granted: number;
+  builds: number;
+  peakRssMb: number;
+}
+
+/** The baseline: a stream, lines split by hand, one regex per line. */
+export async function scanChild(file: string): Promise<ScanResult> {
+  const re = / Login: user=<[^>]*>, method=\w+, rip=([0-9A-Fa-f:.]+)/;
+  const t0 = performance.now();
+  let lines = 0;
+  let matches = 0;
+  let rest = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
+    const parts = (rest + (chunk as string)).split('\n');
+    rest = parts.pop()!;
+    for (const line of parts) {
+      lines++;
+      if (re.test(line)) matches++;
+    }
+  }
+  return { lines, matches, ms: performance.now() - t0 };
+}
+
+/** The daemon, started on the log: it reads it to the end, stores, then publishes the map once. */
+export async function pipelineChild(file: string, dir: string): Promise<PipelineResult> {
+  const { config } = benchConfig(dir, [file]);
+  const t0 = performance.now();
+  const daemon = await Daemon.start(config, benchLogger());
+  const readMs = performance.now() - t0;
+  await daemon.settled();
+  const ms = performance.now() - t0;
+  const granted = daemon.store.activeIps(Date.now()).length;
+  const pubs = (daemon as unknown as { publishers: MapPublisher[] }).publishers;
+  const position = daemon.store.getPosition(file);
+  await daemon.stop();
+  return { lines: position?.line ?? 0, matches: granted, ms, readMs, granted, builds: pubs[0]?.builds ?? 0, peakRssMb: peakRssMb() };
+}
+
+function grep(file: string): ScanResult {
+  const t0 = performance.now();
+  const r = spawnSync('grep', ['-c', 'Login: ', file], { encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  return { lines: NaN, matches: Number(r.stdout.trim()), ms };
+}
+
+export interface CatchupReport {
+  format: StampFormat;
+  lines: number;
+  generated: { logins: number; logouts: number; failures: number; aborts: number; distinctIps: number; dovecotLoginShare: number };
+  runs: number;
+  grep: { linesPerSec: number; matches: number };
+  scan: { linesPerSec: number; matches: number };
+  pipeline: { linesPerSec: number; readLinesPerSec: number; granted: number; builds: number; peakRssMb: number };
+  ratioToScan: number;
+  ratioToGrep: number;
+  correct: boolean;
+}
+
+export async function catchup(lines: number, format: StampFormat, runs: number, log: (s: string) => void): Promise<CatchupReport> {
+  const tmp = tempDir('catchup');
+  try {
+    const file = join(tmp.dir, 'mail.log');
+    const now = Date.now();
+    const gen = new LogGenerator({ seed: 42, clients: 5000, format });
+    // Every line recent (the last 20 minutes): every login grants, the store works for each.
+    const stats = gen.writeFile(file, lines, now - 20 * 60_000, now - 1000);
+    log(`  generated ${lines} ${format} lines: ${stats.logins} logins, ${stats.grantedIps.size} addresses`);
+    const g: ScanResult[] = [];
+    const s: ScanResult[] = [];
+    const p: PipelineResult[] = [];
+    grep(file); // page cache
+    for (let i = 0; i < runs; i++) {
+      g.push(grep(file));
+      s.push(await runChild<ScanResult>('scan', [file], 120_000));
+      const run = join(tmp.dir, `run${i}`);
+      p.push(await runChild<PipelineResult>('pipeline', [file, run], 300_000));
+      log(`  run ${i + 1}: grep ${round(g[i]!.ms)} ms, scan ${round(s[i]!.ms)} ms, pipeline ${round(p[i]!.ms)} ms`);
+    }
+    const rate = (r: ScanResult[]) => Math.round(lines / (median(r.map((x) => x.ms)) / 1000));
+    const last = p[p.length - 1]!;
+    const loginLines = stats.logins + stats.failures + stats.aborts * 1; // login-process lines, failures counted once
+    const report: CatchupReport = {
+      format,
+      lines,
+      generated: {
+        logins: stats.logins, logouts: stats.logouts, failures: stats.failures, aborts: stats.aborts, distinctIps: stats.grantedIps.size,
+        dovecotLoginShare: round((loginLines + stats.failures) / lines, 4),
+      },
+      runs,
+      grep: { linesPerSec: rate(g), matches: g[0]!.matches },
+      scan: { linesPerSec: rate(s), matches: s[0]!.matches },
+      pipeline: {
+        linesPerSec: rate(p), readLinesPerSec: Math.round(lines / (median(p.map((x) => x.readMs)) / 1000)),
+        granted: last.granted, builds: last.builds, peakRssMb: Math.max(...p.map((x) => x.peakRssMb)),
+      },
+      ratioToScan: 0,
+      ratioToGrep: 0,
+      // Every generated login grants its address; the baselines see every login line.
+      correct: last.granted === stats.grantedIps.size && s[0]!.matches === stats.logins && g[0]!.matches === stats.logins && last.lines === lines,
+    };
+    report.ratioToScan = round(report.pipeline.linesPerSec / report.scan.linesPerSec, 2);
+    report.ratioToGrep = round(report.pipeline.linesPerSec / report.grep.linesPerSec, 3);
+    return report;
+  } finally {
+    tmp.cleanup();
+  }
+}

@@ -1,0 +1,169 @@
+// Login → grant latency: one login line appended to a followed log, timed until `postmap -q` on
+// the published map answers OK (and the policy service, when popgate has one), on a quiet log
+// and under steady noise; then a login storm, to count map builds (coalesced, never queued).
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Daemon } from '../src/daemon.js';
+import type { MapPublisher } from '../src/publish/map-publisher.js';
+import { LogGenerator, clientIp, rng } from './generate.js';
+import { freePort, MapWatch, policyOpen, postmapQuery } from './probes.js';
+import { benchConfig } from './setup.js';
+import { benchLogger, percentile, round, sleep, tempDir } from './util.js';
+
+export interface LatencyCase {
+  trials: number;
+  p50: number;
+  p99: number;
+  max: number;
+  missed: number;
+}
+
+export interface LatencyReport {
+  trials: number;
+  noiseLinesPerSec: number;
+  map: { quiet: LatencyCase; noisy: LatencyCase };
+  policy: { quiet: LatencyCase; noisy: LatencyCase } | 'not built yet';
+  storm: { logins: number; seconds: number; builds: number; maxBuildsPossible: number; lastLoginToMapMs: number };
+}
+
+const TRIALS = 60;
+const WARMUP = 5;
+const NOISE_PER_SEC = 2000;
+const GIVE_UP_MS = 5000;
+
+function summary(ms: number[]): LatencyCase {
+  const ok = ms.filter(Number.isFinite);
+  return { trials: ms.length, p50: round(percentile(ok, 50), 2), p99: round(percentile(ok, 99), 2), max: round(Math.max(...ok), 2), missed: ms.length - ok.length };
+}
+
+interface Rig {
+  daemon: Daemon;
+  gen: LogGenerator;
+  append: (text: string) => void;
+  mapPath: string;
+  watch: MapWatch;
+  policy: ((ip: string) => Promise<boolean>) | null;
+  stop: () => Promise<void>;
+}
+
+async function rig(dir: string): Promise<Rig> {
+  const log = join(dir, 'mail.log');
+  const fd = openSync(log, 'a');
+  const gen = new LogGenerator({ seed: 7, clients: 5000, format: 'rfc3339' });
+  for (let i = 0; i < 100; i++) writeSync(fd, gen.line(Date.now()) + '\n');
+  const policyAddress = `inet:127.0.0.1:${await freePort()}`;
+  const { config, mapPath, policy } = benchConfig(dir, [log], { policy: policyAddress });
+  const daemon = await Daemon.start(config, benchLogger());
+  const watch = new MapWatch(mapPath);
+  return {
+    daemon, gen, mapPath, watch,
+    append: (text) => writeSync(fd, text),
+    policy: policy ? await policyOpen(policy) : null,
+    stop: async () => {
+      watch.close();
+      await daemon.stop();
+      closeSync(fd);
+    },
+  };
+}
+
+/** Appends NOISE_PER_SEC generated lines per second (in 10 ms steps) until stopped. */
+function noise(r: Rig): () => void {
+  const t0 = performance.now();
+  let written = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor(((performance.now() - t0) / 1000) * NOISE_PER_SEC) - written;
+    if (due <= 0) return;
+    const now = Date.now();
+    let text = '';
+    for (let i = 0; i < due; i++) text += r.gen.line(now) + '\n';
+    r.append(text);
+    written += due;
+  }, 10);
+  return () => clearInterval(timer);
+}
+
+async function mapTrial(r: Rig, n: number): Promise<number> {
+  const ip = clientIp(3_000_000 + n, n % 4 === 0);
+  const line = r.gen.loginLine(Date.now(), 3_000_000 + n, n % 4 === 0) + '\n';
+  const t0 = performance.now();
+  r.append(line);
+  for (;;) {
+    // The map cannot hold the address before a rename: wait for one, then ask as Postfix would.
+    await r.watch.next(50);
+    if ((await postmapQuery(ip, r.mapPath)) === 'OK') return performance.now() - t0;
+    if (performance.now() - t0 > GIVE_UP_MS) return Infinity;
+  }
+}
+
+async function policyTrial(r: Rig, n: number): Promise<number> {
+  const ip = clientIp(3_500_000 + n, n % 4 === 0);
+  const line = r.gen.loginLine(Date.now(), 3_500_000 + n, n % 4 === 0) + '\n';
+  const t0 = performance.now();
+  r.append(line);
+  while (!(await r.policy!(ip))) {
+    if (performance.now() - t0 > GIVE_UP_MS) return Infinity;
+    await new Promise((res) => setImmediate(res));
+  }
+  return performance.now() - t0;
+}
+
+async function trials(r: Rig, trial: (r: Rig, n: number) => Promise<number>, base: number): Promise<LatencyCase> {
+  const gap = rng(base);
+  const out: number[] = [];
+  for (let i = 0; i < WARMUP + TRIALS; i++) {
+    const ms = await trial(r, base + i);
+    if (i >= WARMUP) out.push(ms);
+    await sleep(20 + gap() * 40);
+  }
+  return summary(out);
+}
+
+/** Logins from many addresses as fast as a busy server writes them: builds must coalesce. */
+async function storm(r: Rig): Promise<LatencyReport['storm']> {
+  const pub = (r.daemon as unknown as { publishers: MapPublisher[] }).publishers.find((p) => 'builds' in p)!;
+  await r.daemon.settled();
+  const before = pub.builds;
+  const t0 = performance.now();
+  const logins = 5000;
+  for (let i = 0; i < logins; i += 50) {
+    let text = '';
+    for (let j = i; j < i + 50; j++) text += r.gen.loginLine(Date.now(), 3_800_000 + j, j % 3 === 0) + '\n';
+    r.append(text);
+    await sleep(20);
+  }
+  const tLast = performance.now();
+  const lastIp = clientIp(3_800_000 + logins - 1, (logins - 1) % 3 === 0);
+  while ((await postmapQuery(lastIp, r.mapPath)) !== 'OK' && performance.now() - tLast < 10_000) await r.watch.next(50);
+  const lastLoginToMapMs = performance.now() - tLast;
+  await r.daemon.settled();
+  const seconds = (performance.now() - t0) / 1000;
+  // With one build at a time, each at least a postmap run (~5 ms), more is impossible unless queued.
+  return { logins, seconds: round(seconds, 2), builds: pub.builds - before, maxBuildsPossible: Math.ceil((seconds * 1000) / 5) + 1, lastLoginToMapMs: round(lastLoginToMapMs, 1) };
+}
+
+export async function latencyChild(): Promise<LatencyReport> {
+  const tmp = tempDir('latency');
+  try {
+    const r = await rig(tmp.dir);
+    const quiet = await trials(r, mapTrial, 0);
+    const policyQuiet = r.policy ? await trials(r, policyTrial, 0) : null;
+    const stopNoise = noise(r);
+    await sleep(500);
+    const noisy = await trials(r, mapTrial, 1000);
+    const policyNoisy = r.policy ? await trials(r, policyTrial, 1000) : null;
+    stopNoise();
+    const s = await storm(r);
+    await r.stop();
+    return {
+      trials: TRIALS,
+      noiseLinesPerSec: NOISE_PER_SEC,
+      map: { quiet, noisy },
+      policy: policyQuiet && policyNoisy ? { quiet: policyQuiet, noisy: policyNoisy } : 'not built yet',
+      storm: s,
+    };
+  } finally {
+    tmp.cleanup();
+  }
+}

@@ -1,0 +1,124 @@
+// Ways to ask whether an address is granted, as Postfix would: `postmap -q` on the published
+// map, the policy service (check_policy_service) and the socketmap, over persistent connections.
+import { execFile } from 'node:child_process';
+import { watch, type FSWatcher } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { basename, dirname } from 'node:path';
+
+export function postmapQuery(ip: string, mapPath: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile('postmap', ['-q', ip, `hash:${mapPath}`], (err, stdout) => resolve(err ? null : String(stdout).trim()));
+  });
+}
+
+/** Resolves on the next rename of the built map into place (or after `timeoutMs`). */
+export class MapWatch {
+  private readonly watcher: FSWatcher;
+  private waiters: (() => void)[] = [];
+
+  constructor(mapPath: string) {
+    const built = `${basename(mapPath)}.db`;
+    this.watcher = watch(dirname(mapPath), (_ev, file) => {
+      if (file !== built) return;
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    });
+  }
+
+  next(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.watcher.close();
+  }
+}
+
+/** A free loopback port, for `inet:127.0.0.1:PORT`. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** One persistent client connection that sends a request and reads one reply at a time. */
+export class LineClient {
+  private buf = '';
+  private pending: ((reply: string) => void) | null = null;
+  private constructor(
+    private readonly socket: Socket,
+    private readonly complete: (buf: string) => number,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => {
+      this.buf += d.toString('latin1');
+      const end = this.complete(this.buf);
+      if (end > 0 && this.pending) {
+        const reply = this.buf.slice(0, end);
+        this.buf = this.buf.slice(end);
+        const p = this.pending;
+        this.pending = null;
+        p(reply);
+      }
+    });
+  }
+
+  static open(address: string, complete: (buf: string) => number): Promise<LineClient> {
+    const m = /^inet:(?:\[(.+)\]|([^:]+)):(\d+)$/.exec(address);
+    return new Promise((resolve, reject) => {
+      const s = m ? connect({ host: m[1] ?? m[2]!, port: Number(m[3]) }) : connect(address.replace(/^unix:/, ''));
+      s.once('connect', () => resolve(new LineClient(s, complete)));
+      s.once('error', reject);
+    });
+  }
+
+  ask(request: string): Promise<string> {
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      this.socket.write(request);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Postfix policy delegation: does the service answer action=OK for this client? */
+export async function policyOpen(address: string): Promise<(ip: string) => Promise<boolean>> {
+  const c = await LineClient.open(address, (b) => {
+    const i = b.indexOf('\n\n');
+    return i < 0 ? 0 : i + 2;
+  });
+  return async (ip) => {
+    const reply = await c.ask(`request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nclient_address=${ip}\nclient_name=unknown\n\n`);
+    return reply.startsWith('action=OK');
+  };
+}
+
+/** socketmap_table(5): netstring `popgate IP` → `OK …` or `NOTFOUND `. */
+export async function socketmapOpen(address: string, mapName: string): Promise<(ip: string) => Promise<boolean>> {
+  const c = await LineClient.open(address, (b) => {
+    const colon = b.indexOf(':');
+    if (colon < 0) return 0;
+    const end = colon + 1 + Number(b.slice(0, colon)) + 1;
+    return b.length >= end ? end : 0;
+  });
+  return async (ip) => {
+    const q = `${mapName} ${ip}`;
+    const reply = await c.ask(`${Buffer.byteLength(q)}:${q},`);
+    return /^\d+:OK/.test(reply);
+  };
+}

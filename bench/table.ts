@@ -1,0 +1,60 @@
+// The benchmark's table: each figure next to its target, and whether it is met.
+import type { CatchupReport } from './catchup.js';
+import type { LatencyCase, LatencyReport } from './latency.js';
+import type { MemoryReport } from './memory.js';
+import type { PublishReport } from './publish.js';
+
+type Row = [string, string, string, string];
+
+const n = (v: number) => v.toLocaleString('en-US');
+const met = (ok: boolean) => (ok ? 'yes' : 'NO');
+
+function catchupRows(c: CatchupReport, label: string): Row[] {
+  return [
+    [`catch-up ${label}: grep -c 'Login: '`, `${n(c.grep.linesPerSec)} lines/s`, '', ''],
+    [`catch-up ${label}: Node single-regex scan`, `${n(c.scan.linesPerSec)} lines/s`, '', ''],
+    [`catch-up ${label}: popgate pipeline`, `${n(c.pipeline.linesPerSec)} lines/s (${c.ratioToScan}× scan, ${c.ratioToGrep}× grep)`, '≥ 0.6× scan', met(c.ratioToScan >= 0.6)],
+    [`catch-up ${label}: grants / builds / peak RSS`, `${n(c.pipeline.granted)} / ${c.pipeline.builds} / ${c.pipeline.peakRssMb} MB${c.correct ? '' : ' (COUNTS WRONG)'}`, 'all logins granted', met(c.correct)],
+  ];
+}
+
+function latencyRows(name: string, l: { quiet: LatencyCase; noisy: LatencyCase }, p50: number | null, p99: number): Row[] {
+  return (['quiet', 'noisy'] as const).map((k) => {
+    const c = l[k];
+    const ok = (p50 === null || c.p50 <= p50) && c.p99 <= p99 && c.missed === 0;
+    return [`login → ${name}, ${k === 'quiet' ? 'quiet log' : 'under 2,000 lines/s'}`, `p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms${c.missed ? `, ${c.missed} missed` : ''}`,
+      `${p50 === null ? '' : `p50 ≤ ${p50}, `}p99 ≤ ${p99} ms`, met(ok)];
+  });
+}
+
+export function printTable(out: Record<string, unknown>): void {
+  const rows: Row[] = [];
+  if (out.catchup) rows.push(...catchupRows(out.catchup as CatchupReport, `${n((out.catchup as CatchupReport).lines)} RFC 3339`));
+  if (out.catchup3164) rows.push(...catchupRows(out.catchup3164 as CatchupReport, `${n((out.catchup3164 as CatchupReport).lines)} RFC 3164`));
+  const l = out.latency as LatencyReport | undefined;
+  if (l) {
+    rows.push(...latencyRows('postmap -q OK', l.map, 20, 100));
+    if (l.policy === 'not built yet') rows.push(['login → policy OK', 'policy: not built yet', 'p99 ≤ 5 ms', '-']);
+    else rows.push(...latencyRows('policy OK', l.policy, null, 5));
+    const s = l.storm;
+    rows.push([`login storm: ${n(s.logins)} logins in ${s.seconds} s`, `${s.builds} builds; last login in map after ${s.lastLoginToMapMs} ms`, 'coalesced', met(s.builds < s.logins / 10)]);
+  }
+  for (const p of (out.publish as PublishReport | undefined) ?? []) {
+    rows.push([`publish ${n(p.grants)} grants`, `${p.publishMs} ms vs postmap alone ${p.postmapMs} ms (${p.ratio}×)`, p.grants === 100_000 ? '≤ 1.3×' : '', p.grants === 100_000 ? met(p.ratio <= 1.3) : '']);
+  }
+  const m = out.memory as MemoryReport | undefined;
+  if (m) {
+    rows.push([`peak RSS, ${n(m.grants)} active grants`, `${m.peakRssMb} MB (catch-up ${n(m.catchupMs)} ms)`, '≤ 120 MB', met(m.peakRssMb <= 120)]);
+    rows.push(['store lookups', `${n(m.storeLookupsPerSec)} /s`, '', '']);
+    rows.push(['policy lookups (4 connections)', typeof m.policyLookupsPerSec === 'number' ? `${n(m.policyLookupsPerSec)} /s` : `policy: ${m.policyLookupsPerSec}`, '', '']);
+    rows.push(['socketmap lookups (4 connections)', typeof m.socketmapLookupsPerSec === 'number' ? `${n(m.socketmapLookupsPerSec)} /s` : `socketmap: ${m.socketmapLookupsPerSec}`, '', '']);
+  }
+  const machine = out.machine as { cpus: number; cpu: string; node: string; postfix: string; loadBefore: string };
+  const head: Row = ['measure', 'result', 'target', 'met'];
+  const w = [0, 1, 2, 3].map((i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
+  const fmt = (r: Row) => r.map((c, i) => c.padEnd(w[i]!)).join(' | ');
+  console.log(`\npopgate benchmark — ${machine.cpus} × ${machine.cpu}, node ${machine.node}, Postfix ${machine.postfix}, load ${machine.loadBefore}`);
+  console.log(fmt(head));
+  console.log(w.map((x) => '-'.repeat(x)).join('-|-'));
+  for (const r of rows) console.log(fmt(r));
+}
