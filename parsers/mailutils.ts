@@ -3,6 +3,7 @@
 // `logging { session-id yes; }` every line starts with a session id: the accepting process (one
 // pid) logs `SID 192.0.2.1`, the child serving the session (another pid) logs `SID … logged in`.
 // The session id is the only link between the two, so without session-id nothing grants.
+// Old GNU pop3d (gnu-pop3d) logged `User U logged in with mailbox M from IP` on one line.
 import type { ParserSpec } from '../src/parse/spec.js';
 import { anchored, IP, USER_TEXT } from '../src/parse/vocabulary.js';
 
@@ -25,6 +26,13 @@ export const mailutils: ParserSpec = {
       pattern: anchored(`${SID} user \`(?<user>${USER_TEXT})' logged in with mailbox \`.{0,1024}' \\(\\d{1,12} messages?\\)`),
     },
     { id: 'imap-login', kind: 'login', protocol: 'imap', pattern: anchored(`${SID} user \`(?<user>${USER_TEXT})' logged in \\(source: [A-Za-z0-9_-]{1,32}\\)`) },
+    // GNU pop3d (mailutils 0.x/1.x, tag gnu-pop3d) wrote the address on the login line itself.
+    {
+      id: 'gnu-pop3d-login',
+      kind: 'login',
+      protocol: 'pop3',
+      pattern: anchored(`User (?<user>${USER_TEXT}) logged in with mailbox .{0,1024} from (?<ip>${IP})`),
+    },
     {
       id: 'logout',
       kind: 'logout',

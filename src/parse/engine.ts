@@ -198,6 +198,7 @@ export class Engine {
   private apply(match: Match, referenceMs: number): Outcome {
     const { spec, rule, groups, prefix } = match;
     const time = this.stampOf(prefix, referenceMs);
+    if (time === null && prefix.stamp !== null) return { kind: 'matched', match, why: `"${prefix.stamp}" is not a valid date` };
     const key = this.sessionKey(match);
     const protocol = protocolFrom(groups.proto) ?? rule.protocol ?? protocolFrom(prefix.tag);
     if (rule.kind === 'connect') {

@@ -1,8 +1,9 @@
 // Splits a log line into stamp, host, syslog tag/pid and message body, without regexes on the hot
 // path. Forms: RFC 3164 (`Nov  5 10:00:00 host tag[pid]: msg`, also with FreeBSD's `-v`
-// `<mail.info>` after the stamp), RFC 3339 (rsyslog's default on Debian), a raw `<pri>` in front
+// `<mail.info>` after the stamp, and Solaris' `[ID 123 mail.info]` after the tag), RFC 3339 (rsyslog's default on Debian), a raw `<pri>` in front
 // (read from the socket), RFC 5424 (`<pri>1 stamp host app procid msgid sd msg`), TAI64N
-// (multilog `@4000…`), and servers' own log files (`stamp program: msg`, no host, no tag).
+// (multilog `@4000…`), and servers' own log files (`stamp program: msg`, no host, no tag; Qpopper's
+// `stamp [popper] msg`; Apple Mail Server's `Jul 14 2004 10:41:27 msg`).
 import type { StampKind } from './timestamps.js';
 
 export interface Prefix {
@@ -20,6 +21,10 @@ export interface Prefix {
 
 const MONTH_ABBR = 'JanFebMarAprMayJunJulAugSepOctNovDec';
 const TAG = /^([A-Za-z0-9_.\/-]{1,64})(?:\[(\d{1,10})\])?: /;
+/** Solaris syslogd's message id after the tag: `[ID 852394 mail.info] `. */
+const SOLARIS_ID = /^\[ID \d{1,10} [a-z0-9]{1,10}\.[a-z]{1,10}\] ?/;
+/** A server's own log file that names itself in brackets: Qpopper's `[popper] `. */
+const OWN_LABEL = /^\[([A-Za-z0-9_.-]{1,32})\] /;
 const NONE: Prefix = { stampKind: null, stamp: null, host: null, tag: null, pid: null, comm: null, body: '' };
 
 function isDigit(c: number): boolean {
@@ -43,6 +48,15 @@ function rfc3164Length(line: string, at: number): number {
     while (end < line.length && isDigit(line.charCodeAt(end))) end++;
   }
   return end - at;
+}
+
+/** Length of `Jul 14 2004 10:41:27` (RFC 3164 with a year, Apple Mail Server's own logs) at `at`, or 0. */
+function yearStampLength(line: string, at: number): number {
+  if (line.length < at + 20) return 0;
+  if (MONTH_ABBR.indexOf(line.slice(at, at + 3)) % 3 !== 0 || line[at + 3] !== ' ' || line[at + 6] !== ' ') return 0;
+  if (line[at + 11] !== ' ' || line[at + 14] !== ':' || line[at + 17] !== ':') return 0;
+  for (const i of [5, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19]) if (!isDigit(line.charCodeAt(at + i))) return 0;
+  return 20;
 }
 
 /** Length of an RFC 3339 stamp at `at` (`2026-11-25T16:03:47.123456+00:00`, or a space for `T`), or 0. */
@@ -73,11 +87,20 @@ function hostAndTag(line: string, rest: number, stampKind: StampKind, stamp: str
   if (sp < 0 || line.charCodeAt(sp - 1) === 58) {
     return { ...NONE, stampKind, stamp, body: line.slice(rest) };
   }
+  if (line.charCodeAt(rest) === 91) {
+    const own = OWN_LABEL.exec(line.slice(rest, rest + 40));
+    if (own) return { ...NONE, stampKind, stamp, tag: own[1]!, body: line.slice(rest + own[0].length) };
+  }
   const host = line.slice(rest, sp);
   const after = line.slice(sp + 1);
   const m = TAG.exec(after);
   if (!m) return { ...NONE, stampKind, stamp, host, body: after };
-  return { ...NONE, stampKind, stamp, host, tag: m[1]!, pid: m[2] === undefined ? null : Number(m[2]), body: after.slice(m[0].length) };
+  let body = after.slice(m[0].length);
+  if (body.charCodeAt(0) === 91) {
+    const id = SOLARIS_ID.exec(body);
+    if (id) body = body.slice(id[0].length);
+  }
+  return { ...NONE, stampKind, stamp, host, tag: m[1]!, pid: m[2] === undefined ? null : Number(m[2]), body };
 }
 
 /** RFC 5424 after `<pri>1 `: STAMP HOST APP PROCID MSGID SD MSG, `-` for absent fields. */
@@ -135,6 +158,10 @@ export function splitPrefix(line: string): Prefix {
   let len = rfc3164Length(line, at);
   if (len) return hostAndTag(line, at + len, 'rfc3164', line.slice(at, at + len));
   if ((len = rfc3339Length(line, at))) return hostAndTag(line, at + len, 'rfc3339', line.slice(at, at + len));
+  if ((len = yearStampLength(line, at))) {
+    // Apple Mail Server's own logs: no host, no tag.
+    return { ...NONE, stampKind: 'rfc3164y', stamp: line.slice(at, at + len), body: line.slice(at + len + 1) };
+  }
   if ((len = tai64nLength(line, at))) {
     // multilog: whatever the service wrote to stderr follows the stamp; no host, no tag.
     return { ...NONE, stampKind: 'tai64n', stamp: line.slice(at, at + len), body: line.slice(at + len + 1) };

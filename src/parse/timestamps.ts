@@ -1,8 +1,8 @@
-// Log line timestamps: RFC 3164 (no year, local time), RFC 3339 / ISO 8601 (also with a space
+// Log line timestamps: RFC 3164 (no year, local time; Apple's variant with a year), RFC 3339 / ISO 8601 (also with a space
 // instead of `T`, Dovecot's custom log_timestamp), TAI64N (daemontools multilog), and journald's
 // microseconds since the epoch. Parsed lazily, only for lines that matched a rule.
 
-export type StampKind = 'rfc3164' | 'rfc3339' | 'tai64n' | 'epoch-us';
+export type StampKind = 'rfc3164' | 'rfc3164y' | 'rfc3339' | 'tai64n' | 'epoch-us';
 
 const MONTHS: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
@@ -17,6 +17,8 @@ export function parseStamp(kind: StampKind, text: string, referenceMs: number): 
   switch (kind) {
     case 'rfc3164':
       return parseRfc3164(text, referenceMs);
+    case 'rfc3164y':
+      return parseYearStamp(text);
     case 'rfc3339':
       return parseRfc3339(text);
     case 'tai64n':
@@ -45,6 +47,17 @@ export function parseRfc3164(text: string, referenceMs: number): number | null {
     if (best === null || Math.abs(t - referenceMs) < Math.abs(best - referenceMs)) best = t;
   }
   return best;
+}
+
+/** `Jul 14 2004 10:41:27` in local time. */
+export function parseYearStamp(text: string): number | null {
+  const m = /^([A-Z][a-z]{2}) ([ 0-3]\d) (\d{4}) (\d\d):(\d\d):(\d\d)$/.exec(text);
+  const month = m ? MONTHS[m[1]!] : undefined;
+  if (!m || month === undefined) return null;
+  const [day, year, h, min, s] = [2, 3, 4, 5, 6].map((i) => Number(m[i]!.trim())) as [number, number, number, number, number];
+  const d = new Date(year, month, day, h, min, s);
+  if (d.getMonth() !== month || d.getDate() !== day || h > 23 || min > 59 || s > 60) return null;
+  return d.getTime();
 }
 
 /** `2026-11-25T16:03:47.123456+00:00`; no zone means local time. */

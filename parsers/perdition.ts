@@ -1,0 +1,36 @@
+// perdition (POP3/IMAP proxy): `Auth: CLIENT->LOCAL … status="ok"`, the client first. Old form:
+// `Auth: 192.0.2.1->192.0.2.2 user="U" server="S" port="P" status="ok"`; 1.17+: `Auth:
+// 192.0.2.1:4321->192.0.2.2:110 client-secure=… authorisation_id=… authentication_id="U"
+// server="S:110" protocol=POP3 server-secure=… status="ok"`. Only status="ok" grants; the user
+// text sits between the address and the status, which is the server's last field. Written from
+// the formats perdition documents and pop-before-smtp-conf.pl.
+import type { ParserSpec } from '../src/parse/spec.js';
+import { anchored, IP, USER_TEXT } from '../src/parse/vocabulary.js';
+
+// Old form: bare addresses; new form: always address:port. Kept apart, so an IPv6 address is
+// never split in the wrong place (`2001:db8::1:2` is not `2001:db8::1` port 2).
+const CLIENT_OLD = `(?<ip>${IP})->${IP}`;
+const CLIENT = `(?<ip>${IP}):\\d{1,5}->${IP}:\\d{1,5}`;
+
+export const perdition: ParserSpec = {
+  name: 'perdition',
+  description: 'perdition POP3/IMAP proxy (Auth: … status="ok")',
+  tags: ['perdition'],
+  tagPrefixes: ['perdition.', 'perdition-'],
+  needles: ['Auth: '],
+  rules: [
+    {
+      id: 'login-old',
+      kind: 'login',
+      pattern: anchored(`Auth: ${CLIENT_OLD} user="(?<user>${USER_TEXT})" server="[^" ]{0,255}" port="(?<proto>[A-Za-z0-9]{1,16})" status="ok"`),
+    },
+    {
+      id: 'login',
+      kind: 'login',
+      pattern: anchored(
+        `Auth: ${CLIENT} client-secure=[a-z]{1,16} authorisation_id=.{0,300} authentication_id="(?<user>${USER_TEXT})" `,
+        'server="[^" ]{0,255}" protocol=(?<proto>POP3S?|IMAP4S?|MANAGESIEVE) server-secure=[a-z]{1,16} status="ok"',
+      ),
+    },
+  ],
+};

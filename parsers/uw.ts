@@ -1,0 +1,32 @@
+// UW IMAP toolkit (c-client) ipop3d / imapd: `Login|Auth|APOP user=U host=H nmsgs=…` (ipop3d),
+// `Login|Authenticated|Preauthenticated user=U host=H [mech=M]` (imapd), where H is c-client's
+// tcp_clienthost(): `name [ip]` or `[ip]`. A host name without an address grants nothing. The
+// session ends with `Logout|Autologout|Killed|… user=U host=H` from the same pid. Formats from
+// ipopd/ipop3d.c and imapd/imapd.c of imap-2007; Solaris' `[ID n mail.info]` is taken off by the
+// prefix parser.
+import type { ParserSpec } from '../src/parse/spec.js';
+import { anchored, HOSTNAME, IP, USER_TEXT } from '../src/parse/vocabulary.js';
+
+// user=%.80s: bounded by the server; the host part is the server's and comes last.
+const USER_HOST = `user=(?<user>${USER_TEXT}) host=(?:${HOSTNAME} )?\\[(?<ip>${IP})\\]`;
+
+export const uw: ParserSpec = {
+  name: 'uw',
+  description: 'UW IMAP ipop3d / imapd (c-client)',
+  tags: ['ipop3d', 'ipop3s', 'ipop3sd', 'ipop2d', 'imapd', 'imaps', 'imapsd', 'pop3d', 'pop3sd'],
+  needles: [' user=', ' host='],
+  sessionFromPid: true,
+  rules: [
+    { id: 'pop3-login', kind: 'login', protocol: 'pop3', pattern: anchored(`(?:Login|Auth|APOP) ${USER_HOST} nmsgs=\\d{1,10}/\\d{1,10}`) },
+    { id: 'imap-login', kind: 'login', protocol: 'imap', pattern: anchored(`(?:Login|Authenticated) ${USER_HOST}(?: mech=[A-Za-z0-9_-]{1,32})?`) },
+    {
+      id: 'logout',
+      kind: 'logout',
+      pattern: anchored(
+        '(?:Logout|Autologout|Killed|Killed \\(lost mailbox lock\\)|Hangup|Command stream end of file|Connection broken|',
+        `Unexpected client disconnect, while reading line|[A-Za-z][A-Za-z ]{0,60}, while reading line) ${USER_HOST}`,
+        '(?: nmsgs=\\d{1,10} ndele=\\d{1,10})?',
+      ),
+    },
+  ],
+};
