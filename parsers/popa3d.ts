@@ -14,9 +14,10 @@ export const popa3d: ParserSpec = {
   linkWindowMs: 10 * 60_000,
   rules: [
     { id: 'connect', kind: 'connect', pattern: anchored(`Session from (?<ip>${IP})`) },
-    // popa3d with the pop-before-smtp patch: the address on the login line itself.
-    { id: 'login-patched', kind: 'login', protocol: 'pop3', pattern: anchored(`Authentication passed for (?<user>[^ ]{1,256}) -- \\[(?<ip>${IP})\\]`) },
     { id: 'login', kind: 'login', protocol: 'pop3', pattern: anchored(`Authentication passed for (?<user>${USER_TEXT})`) },
+    // popa3d with the pop-before-smtp patch: the address on the login line itself, used only when
+    // no Session line of the same pid came first (that one is the server's own, always preferred).
+    { id: 'login-patched', kind: 'login', protocol: 'pop3', pattern: anchored(`Authentication passed for (?<user>[^ ]{1,256}) -- \\[(?<ip>${IP})\\]`) },
     { id: 'logout', kind: 'logout', pattern: anchored('(?:\\d{1,10} \\(\\d{1,20}\\) deleted, \\d{1,10} \\(\\d{1,20}\\) left|Premature disconnect)') },
   ],
 };

@@ -6,6 +6,7 @@ import { BoundedMap, dueHolds, type Held, type SessionInfo } from './correlate.j
 import { journalPrefix } from './journal.js';
 import { splitPrefix, type Prefix } from './prefix.js';
 import type { ParserSpec, Rule } from './spec.js';
+import { TagFilter } from './tag-filter.js';
 import { parseStamp } from './timestamps.js';
 
 /** Lines longer than this are never parsed: no server writes a login line that long. */
@@ -75,6 +76,8 @@ export class Engine {
   private readonly outbox: AuthEvent[] = [];
   /** Held logins the current line confirmed in passing (its session ended, or a new one began). */
   private readonly early: AuthEvent[] = [];
+  /** Drops lines of programs no parser reads before any other work (the hot path's first step). */
+  private readonly tagFilter: TagFilter;
 
   constructor(specs: readonly ParserSpec[], options: EngineOptions = {}) {
     this.specs = specs;
@@ -91,6 +94,7 @@ export class Engine {
     this.sessions = new BoundedMap(options.maxSessions ?? 100_000);
     this.links = new BoundedMap(options.maxLinks ?? 10_000);
     this.holds = new BoundedMap(options.maxHolds ?? 10_000);
+    this.tagFilter = new TagFilter(specs);
   }
 
   newSource(): SourceState {
@@ -107,6 +111,8 @@ export class Engine {
    * call (when a later line or the clock confirms it) or of `drain`; call `drain` on a timer.
    */
   feed(text: string, state: SourceState, referenceMs: number): AuthEvent | null {
+    // A line can only matter without a tag we read when a held login waits for a later line's time.
+    if (this.holds.size === 0 && this.outbox.length === 0 && this.tagFilter.skips(text)) return null;
     const v = this.judge(text, state, referenceMs);
     const own = v.kind === 'event' ? v.event : null;
     if (v.released.length === 0 && this.outbox.length === 0) return own;
@@ -177,15 +183,29 @@ export class Engine {
       candidates = candidates.filter((s) => (s.comms ?? s.tags).some((c) => c.slice(0, 15) === comm));
       if (!candidates.length) return { kind: 'none', why: `tag ${prefix.tag} forged: the line was written by process ${comm}` };
     }
+    // First rule that matches wins — except a login whose address line was not seen, which lets a
+    // later rule of the same parser try (popa3d: linked form first, patched one-line form after).
+    let unlinked: Outcome | null = null;
     for (const spec of candidates) {
       if (!hasNeedle(prefix.body, spec.needles)) continue;
       for (const rule of spec.rules) {
         if (rule.tag && !rule.tag.test(prefix.tag ?? '')) continue;
         const m = rule.pattern.exec(prefix.body);
-        if (m) return this.apply({ spec, rule, prefix, groups: m.groups ?? {} }, referenceMs);
+        if (!m) continue;
+        const match = { spec, rule, prefix, groups: m.groups ?? {} };
+        if (rule.kind === 'login' && match.groups.ip === undefined && !this.hasLink(match)) {
+          unlinked ??= { kind: 'matched', match, why: 'login whose client address line was not seen' };
+          continue;
+        }
+        return this.apply(match, referenceMs);
       }
     }
-    return { kind: 'none', why: 'no rule matched' };
+    return unlinked ?? { kind: 'none', why: 'no rule matched' };
+  }
+
+  private hasLink(match: Match): boolean {
+    const key = this.sessionKey(match);
+    return key !== null && this.links.get(key) !== undefined;
   }
 
   private sessionKey(match: Match): string | null {
