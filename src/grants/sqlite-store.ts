@@ -20,6 +20,8 @@ interface GrantRow {
 
 const RECOMPUTE = `UPDATE grants SET expires_at = MAX(login_until, manual_until,
   COALESCE((SELECT MAX(hold_until) FROM sessions WHERE sessions.ip = grants.ip), 0)) WHERE ip = ?`;
+/** The longest hold of the open sessions of the address bound here (as in RECOMPUTE). */
+const HOLD = 'COALESCE((SELECT MAX(hold_until) FROM sessions WHERE sessions.ip = ?), 0)';
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -43,18 +45,22 @@ export class SqliteStore implements Store {
     }
     const p = (sql: string) => this.db.prepare(sql);
     this.stmt = {
-      get: p('SELECT * FROM grants WHERE ip = ?'),
+      // Hot path (a login or a logout per event): few statements, positional parameters, no row objects.
+      exists: p('SELECT 1 FROM grants WHERE ip = ?').pluck(),
       insert: p(`INSERT INTO grants (ip, expires_at, login_until, manual_until, first_login, last_login, user, server, protocol)
                  VALUES (@ip, 0, @login_until, @manual_until, @at, @at, @user, @server, @protocol)`),
-      renewLogin: p(`UPDATE grants SET login_until = MAX(login_until, @login_until), last_login = MAX(last_login, @at),
-                     user = @user, server = @server, protocol = @protocol WHERE ip = @ip`),
       renewManual: p('UPDATE grants SET manual_until = MAX(manual_until, @manual_until) WHERE ip = @ip'),
       recompute: p(RECOMPUTE),
+      // A login: the grant created or renewed with its expiry computed at once (its session is stored first).
+      insertLogin: p(`INSERT INTO grants (ip, expires_at, login_until, manual_until, first_login, last_login, user, server, protocol)
+                      VALUES (?, MAX(?, ${HOLD}), ?, 0, ?, ?, ?, ?, ?)`),
+      renewLogin: p(`UPDATE grants SET login_until = MAX(login_until, ?), last_login = MAX(last_login, ?), user = ?, server = ?, protocol = ?,
+                     expires_at = MAX(login_until, ?, manual_until, ${HOLD}) WHERE ip = ?`),
+      // A logout: the session gone, the grace from now on, the expiry computed again.
+      endSession: p('DELETE FROM sessions WHERE key = ? RETURNING ip').pluck(),
+      extendLogin: p(`UPDATE grants SET login_until = MAX(login_until, ?), expires_at = MAX(login_until, ?, manual_until, ${HOLD}) WHERE ip = ?`),
       openSession: p(`INSERT OR REPLACE INTO sessions (key, ip, user, protocol, opened_at, hold_until)
                       VALUES (?, ?, ?, ?, ?, ?)`),
-      getSession: p('SELECT ip FROM sessions WHERE key = ?').pluck(),
-      closeSession: p('DELETE FROM sessions WHERE key = ?'),
-      extendLogin: p('UPDATE grants SET login_until = MAX(login_until, ?) WHERE ip = ?'),
       revoke: p('DELETE FROM grants WHERE ip = ?'),
       revokeSessions: p('DELETE FROM sessions WHERE ip = ?'),
       flushGrants: p('DELETE FROM grants'),
@@ -97,12 +103,12 @@ export class SqliteStore implements Store {
 
   login(rec: LoginRecord, graceMs: number, maxHoldMs: number): 'grant' | 'renew' {
     return this.guard('login', () => {
-      const exists = this.stmt.get!.get(rec.ip) !== undefined;
-      const row = { ip: rec.ip, at: rec.at, login_until: rec.at + graceMs, manual_until: 0, user: rec.user, server: rec.server, protocol: rec.protocol };
-      if (exists) this.stmt.renewLogin!.run(row);
-      else this.stmt.insert!.run(row);
+      const exists = this.stmt.exists!.get(rec.ip) !== undefined;
       if (rec.session) this.stmt.openSession!.run(rec.session, rec.ip, rec.user, rec.protocol, rec.at, rec.at + maxHoldMs);
-      this.stmt.recompute!.run(rec.ip);
+      // MAX(login_until, manual_until, holds), as RECOMPUTE, in the same statement.
+      const until = rec.at + graceMs;
+      if (exists) this.stmt.renewLogin!.run(until, rec.at, rec.user, rec.server, rec.protocol, until, rec.ip, rec.ip);
+      else this.stmt.insertLogin!.run(rec.ip, until, rec.ip, until, rec.at, rec.at, rec.user, rec.server, rec.protocol);
       const action = exists ? 'renew' : 'grant';
       this.stmt.audit!.run(rec.at, action, rec.ip, rec.user, rec.server, rec.protocol, rec.origin);
       return action;
@@ -111,18 +117,16 @@ export class SqliteStore implements Store {
 
   logout(session: string, at: number, graceMs: number): string | null {
     return this.guard('logout', () => {
-      const ip = this.stmt.getSession!.get(session) as string | undefined;
+      const ip = this.stmt.endSession!.get(session) as string | undefined;
       if (ip === undefined) return null;
-      this.stmt.closeSession!.run(session);
-      this.stmt.extendLogin!.run(at + graceMs, ip);
-      this.stmt.recompute!.run(ip);
+      this.stmt.extendLogin!.run(at + graceMs, at + graceMs, ip, ip);
       return ip;
     });
   }
 
   grantManual(ip: string, until: number, now: number, who: string): 'grant' | 'renew' {
     return this.guard('grant', () => {
-      const exists = this.stmt.get!.get(ip) !== undefined;
+      const exists = this.stmt.exists!.get(ip) !== undefined;
       if (exists) this.stmt.renewManual!.run({ ip, manual_until: until });
       else this.stmt.insert!.run({ ip, at: now, login_until: 0, manual_until: until, user: null, server: null, protocol: null });
       this.stmt.recompute!.run(ip);

@@ -10,20 +10,32 @@ function isTagChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 45 && c <= 57) || c === 95;
 }
 
+/** The first three characters of a tag as one number (tags are ASCII; a shorter tag is padded with 0). */
+function key3(text: string, at: number, end: number): number {
+  const c = (i: number) => (at + i < end ? text.charCodeAt(at + i) & 127 : 0);
+  return (c(0) << 14) | (c(1) << 7) | c(2);
+}
+
 export class TagFilter {
-  /** Known tags by their first character. */
-  private readonly byFirst = new Map<number, string[]>();
-  private readonly prefixes: string[];
+  /** Known tags (exact) and tag prefixes, by their first three characters. */
+  private readonly tags = new Map<number, string[]>();
+  private readonly prefixes = new Map<number, string[]>();
+  /** Tags and prefixes shorter than three characters, checked on every line. */
+  private readonly short: { text: string; exact: boolean }[] = [];
 
   constructor(specs: readonly ParserSpec[]) {
+    const add = (table: Map<number, string[]>, t: string, exact: boolean) => {
+      if (!/^[A-Za-z0-9_.\/-]+$/.test(t)) throw new Error(`tag ${t}: not made of tag characters`);
+      if (t.length < 3) return void this.short.push({ text: t, exact });
+      const k = key3(t, 0, t.length);
+      const list = table.get(k) ?? [];
+      if (!list.includes(t)) list.push(t);
+      table.set(k, list);
+    };
     for (const s of specs) {
-      for (const t of s.tags) {
-        const list = this.byFirst.get(t.charCodeAt(0)) ?? [];
-        if (!list.includes(t)) list.push(t);
-        this.byFirst.set(t.charCodeAt(0), list);
-      }
+      for (const t of s.tags) add(this.tags, t, true);
+      for (const p of s.tagPrefixes ?? []) add(this.prefixes, p, false);
     }
-    this.prefixes = specs.flatMap((s) => s.tagPrefixes ?? []);
   }
 
   /** True when the line is a syslog line (RFC 3164 or 3339 stamp, host, tag) whose tag no parser reads. */
@@ -45,14 +57,18 @@ export class TagFilter {
     if (first === 60 || first === 91) return false; // `<mail.info>` or `[popper]`
     const sp = line.indexOf(' ', rest);
     if (sp < 0 || line.charCodeAt(sp - 1) === 58) return false; // a server's own log: `stamp program: msg`
+    // The tag is the run of tag characters after the host: a known tag must be all of it, a prefix its start.
     const start = sp + 1;
-    let end = start;
-    while (end < line.length && isTagChar(line.charCodeAt(end))) end++;
-    const len = end - start;
-    if (len === 0) return true; // no tag after the host: nothing for any parser
-    const known = this.byFirst.get(line.charCodeAt(start));
-    if (known) for (const t of known) if (t.length === len && line.startsWith(t, start)) return false;
-    for (const p of this.prefixes) if (p.length <= len && line.startsWith(p, start)) return false;
+    const k = key3(line, start, line.length);
+    const known = this.tags.get(k);
+    if (known) for (let i = 0; i < known.length; i++) if (this.isTag(line, start, known[i]!)) return false;
+    const prefixes = this.prefixes.get(k);
+    if (prefixes) for (let i = 0; i < prefixes.length; i++) if (line.startsWith(prefixes[i]!, start)) return false;
+    for (const s of this.short) if (s.exact ? this.isTag(line, start, s.text) : line.startsWith(s.text, start)) return false;
     return true;
+  }
+
+  private isTag(line: string, start: number, tag: string): boolean {
+    return line.startsWith(tag, start) && !isTagChar(line.charCodeAt(start + tag.length));
   }
 }

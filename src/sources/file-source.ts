@@ -10,7 +10,10 @@ import type { LogLine } from '../core/types.js';
 import type { Position } from '../grants/store.js';
 import type { BatchHandler, Source } from './source.js';
 
+/** Bytes read at once when following live writes; a batch (one transaction) is at most this. */
 const CHUNK = 256 * 1024;
+/** While catching up on a backlog: bigger batches, fewer transactions (each commit costs ~1 ms). */
+const BACKLOG_CHUNK = 4 * 1024 * 1024;
 
 export interface FileSourceOptions {
   /** Stored position from the last run, if any. */
@@ -247,15 +250,16 @@ export class FileSource implements Source {
 
   /** Reads whole lines from the handle and hands them over; `final` also takes a last line with no newline. */
   private async drain(h: Handle, final: boolean): Promise<void> {
-    const buf = Buffer.allocUnsafe(CHUNK);
+    const size = this.live ? CHUNK : BACKLOG_CHUNK;
+    const buf = Buffer.allocUnsafe(size);
     for (;;) {
       if (this.stopped) return;
-      const { bytesRead } = await h.fh.read(buf, 0, CHUNK, h.offset);
+      const { bytesRead } = await h.fh.read(buf, 0, size, h.offset);
       if (bytesRead === 0) return;
       let end = buf.lastIndexOf(10, bytesRead - 1);
       let consumed: number;
       if (end < 0) {
-        if (bytesRead < CHUNK && !final) return; // a line still being written
+        if (bytesRead < size && !final) return; // a line still being written
         end = bytesRead; // an overlong line, or the unterminated end of a rotated file
         consumed = bytesRead;
       } else {

@@ -1,0 +1,61 @@
+// The tag filter may only skip lines the full path finds nothing in: checked on every line of
+// every samples file, on hand-made edge cases, and on generated Postfix noise (which it skips).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PARSERS } from '../../parsers/index.js';
+import { Engine } from '../../src/parse/engine.js';
+import { TagFilter } from '../../src/parse/tag-filter.js';
+import { LogGenerator } from '../../bench/generate.js';
+import { allSamplesFiles } from '../helpers/samples.js';
+
+const filter = new TagFilter(PARSERS);
+
+function fullPathFindsNothing(line: string, now: number): boolean {
+  const engine = new Engine(PARSERS);
+  return engine.judge(line, engine.newSource(), now).kind === 'none';
+}
+
+describe('tag filter', () => {
+  it('never skips a samples line the engine matches, in any samples file', () => {
+    for (const file of allSamplesFiles()) {
+      for (const s of file.samples) {
+        if (!filter.skips(s.text)) continue;
+        assert.ok(s.expect === null, `${file.path}:${s.lineNo} expects an event but is skipped`);
+        assert.ok(fullPathFindsNothing(s.text, file.now), `${file.path}:${s.lineNo} is skipped but matches a rule`);
+      }
+    }
+  });
+
+  it('skips other programs and keeps everything it cannot be sure of', () => {
+    const skip = [
+      'Nov 25 16:22:05 mx1 postfix/smtpd[123]: connect from unknown[203.0.113.5]',
+      'Nov 25 16:22:05.123 mx1 postfix/qmgr[9]: 4F3A21C0B2: removed',
+      '2026-11-25T16:22:05.123456+00:00 mx1 CRON[77]: (root) CMD (true)',
+      '2026-11-25T16:22:05+00:00 mx1 dovecotx: imap-login: Login: user=<a>, method=PLAIN, rip=192.0.2.9, lip=192.0.2.1',
+      'Nov 25 16:22:05 mx1 [weird',
+    ];
+    for (const l of skip) {
+      assert.ok(filter.skips(l), l);
+      assert.ok(fullPathFindsNothing(l, Date.parse('2026-11-25T18:00:00Z')), l);
+    }
+    const keep = [
+      'Nov 25 16:22:05 mx1 dovecot: imap-login: Login: user=<a>, method=PLAIN, rip=192.0.2.9, lip=192.0.2.1',
+      'Nov 25 16:22:05 mx1 cyrus/pop3[5]: login: [192.0.2.9] a plaintext User logged in',
+      'Nov 25 16:22:05 imap-login: Info: Login: user=<a>, method=PLAIN, rip=192.0.2.9, lip=192.0.2.1',
+      'Nov 25 16:22:05 <mail.info> mx1 dovecot: imap-login: Login: user=<a>',
+      '<22>Nov 25 16:22:05 mx1 postfix/smtpd[1]: connect from x',
+      '{"MESSAGE":"x"}',
+      '@4000000069259c2b1c2d3e4f pop3d: x',
+      'Jul 14 2004 10:41:27 Login: x',
+    ];
+    for (const l of keep) assert.ok(!filter.skips(l), l);
+  });
+
+  it('skips the generated Postfix noise and keeps every Dovecot line', () => {
+    const gen = new LogGenerator({ seed: 3, clients: 50, format: 'rfc3164' });
+    for (let i = 0; i < 5000; i++) {
+      const l = gen.line(Date.parse('2026-11-25T16:00:00Z') + i);
+      assert.equal(filter.skips(l), !l.includes(' dovecot: '), l);
+    }
+  });
+});
