@@ -1,0 +1,17 @@
+// The one decision behind every live answer (policy service, socketmap): is this client
+// granted right now? Canonical address first, then the store, compared with `now`.
+// Anything that is not an address is "not granted"; a store failure throws (never "granted").
+import { canonicalIp } from '../net/ip.js';
+import type { Store } from '../grants/store.js';
+
+export type GrantLookup = Pick<Store, 'isGranted'>;
+
+/**
+ * True when `address` (as Postfix sent it) holds a grant at `now`. Throws the store's error
+ * when the store cannot answer: callers turn that into "try again later", never into OK.
+ */
+export function grantedNow(store: GrantLookup, address: string, now: number = Date.now()): boolean {
+  const ip = canonicalIp(address);
+  if (ip === null) return false;
+  return store.isGranted(ip, now) === true;
+}
