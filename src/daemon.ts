@@ -12,8 +12,10 @@ import type { Network } from './net/ip.js';
 import { Engine, type SourceState } from './parse/engine.js';
 import type { ParserSpec } from './parse/spec.js';
 import { MapPublisher } from './publish/map-publisher.js';
+import { PolicyServer } from './publish/policy-server.js';
 import { readMynetworks } from './publish/postfix.js';
 import type { Publisher } from './publish/publisher.js';
+import { SocketmapServer } from './publish/socketmap-server.js';
 import { FileSource } from './sources/file-source.js';
 import type { Source } from './sources/source.js';
 import { StreamSource } from './sources/stdin-source.js';
@@ -70,6 +72,10 @@ export class Daemon {
         logger,
       }));
     }
+    // Live answers: asked by Postfix per RCPT, straight from the store (see publish/answer.ts).
+    const live = { allowNonLoopback: config.allow_non_loopback, store: this.store, logger };
+    if (config.policy) this.publishers.push(new PolicyServer({ ...live, address: config.policy, action: config.policy_action }));
+    if (config.socketmap) this.publishers.push(new SocketmapServer({ ...live, address: config.socketmap, mapName: config.socketmap_name, value: config.map_value }));
   }
 
   static async start(config: Config, logger: Logger): Promise<Daemon> {
@@ -168,6 +174,8 @@ export class Daemon {
     if (config.db !== this.config.db || JSON.stringify(config.map) !== JSON.stringify(this.config.map)) {
       this.logger.warn('reload: db and map changes take effect at the next restart');
     }
+    const live = (c: Config) => JSON.stringify([c.policy, c.policy_action, c.socketmap, c.socketmap_name, c.allow_non_loopback]);
+    if (live(config) !== live(this.config)) this.logger.warn('reload: policy and socketmap changes take effect at the next restart');
     for (const [path, { source }] of this.sources) {
       if (!config.log.includes(path)) {
         await source.stop();

@@ -10,6 +10,8 @@ import { act, withCommon, type CommonOptions } from './common.js';
 interface RunOptions extends CommonOptions {
   log: string[];
   map?: string;
+  policy?: string;
+  socketmap?: string;
   grace?: string;
   parser: string[];
   logLevel?: string;
@@ -22,6 +24,8 @@ function overrides(opts: RunOptions): Partial<Record<keyof Config, string>> {
   if (opts.log.length) o.log = opts.log.join(' ');
   if (opts.db) o.db = opts.db;
   if (opts.map) o.map = opts.map;
+  if (opts.policy) o.policy = opts.policy;
+  if (opts.socketmap) o.socketmap = opts.socketmap;
   if (opts.grace) o.grace = opts.grace;
   if (opts.parser.length) o.parsers = opts.parser.join(' ');
   if (opts.logLevel) o.log_level = opts.logLevel;
@@ -32,6 +36,8 @@ export function register(program: Command): void {
   withCommon(program.command('run').description('follow the logs and publish grants (the daemon)'))
     .option('-l, --log <path>', 'log file to follow, - for standard input (repeatable)', collect, [] as string[])
     .option('--map <type:path>', 'access map to publish, e.g. hash:/etc/postfix/popgate, or none')
+    .option('--policy <addr>', 'answer check_policy_service on unix:/PATH or inet:127.0.0.1:PORT')
+    .option('--socketmap <addr>', 'answer socketmap lookups on unix:/PATH or inet:127.0.0.1:PORT')
     .option('--grace <duration>', 'how long a login grants relay, e.g. 30m')
     .option('-p, --parser <name>', 'parser to use (repeatable; default all)', collect, [] as string[])
     .option('--log-level <level>', 'error, warn, info or debug')

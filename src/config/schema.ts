@@ -1,5 +1,6 @@
 // Every configuration key, its type, default and meaning: the one reference (`popgate config -d`).
 import ms from 'ms';
+import { listenAddress, type ListenAddress } from '../publish/listen-address.js';
 import { parseNetwork, type Network } from '../net/ip.js';
 
 export interface MapSpec {
@@ -13,6 +14,11 @@ export interface Config {
   db: string;
   map: MapSpec | null;
   map_value: string;
+  policy: ListenAddress | null;
+  policy_action: string;
+  socketmap: ListenAddress | null;
+  socketmap_name: string;
+  allow_non_loopback: boolean;
   grace: number;
   max_hold: number;
   exclude: Network[];
@@ -96,6 +102,11 @@ export const SCHEMA: readonly KeyDoc[] = [
   { key: 'db', default: '/var/lib/popgate/popgate.sqlite', meaning: 'SQLite database of grants, sessions, log positions and the audit trail.', parse: path },
   { key: 'map', default: 'hash:/etc/postfix/popgate', meaning: 'Postfix access map to publish, TYPE:PATH (hash, lmdb, cdb, btree); none disables it.', parse: mapSpec },
   { key: 'map_value', default: 'OK', meaning: 'Right-hand side written for each granted address.', parse: word(/^[A-Za-z0-9_.:-]{1,64}$/, 'a single access action such as OK') },
+  { key: 'policy', default: 'none', meaning: "Policy service for Postfix's check_policy_service: unix:/PATH (e.g. unix:/var/spool/postfix/private/popgate-policy) or inet:127.0.0.1:PORT; none disables it.", parse: listenAddress },
+  { key: 'policy_action', default: 'OK', meaning: 'Action the policy service returns for a granted client (others get DUNNO).', parse: word(/^[A-Za-z0-9_.:-]{1,64}$/, 'a single access action such as OK') },
+  { key: 'socketmap', default: 'none', meaning: "Socketmap server for check_client_access socketmap:…:NAME: unix:/PATH or inet:127.0.0.1:PORT; none disables it. Granted addresses get map_value.", parse: listenAddress },
+  { key: 'socketmap_name', default: 'popgate', meaning: 'Map name the socketmap server answers (the part after the last colon of the Postfix table).', parse: word(/^[A-Za-z0-9_.-]{1,64}$/, 'a map name such as popgate') },
+  { key: 'allow_non_loopback', default: 'no', meaning: 'Let policy/socketmap listen on an inet address that is not loopback (they have no authentication; firewall it).', parse: yesNo },
   { key: 'grace', default: '30m', meaning: 'How long a login grants relay, counted from the login (or from the logout of an open session).', parse: duration },
   { key: 'max_hold', default: '12h', meaning: 'Longest time an open POP/IMAP session holds its grant before the grace starts anyway.', parse: duration },
   { key: 'exclude', default: '127.0.0.0/8, ::1/128', meaning: 'Networks never granted (NAT gateways, webmail front ends, loopback).', parse: networks },
