@@ -2,10 +2,14 @@
 import type { Logger } from 'winston';
 import { findParsers, PARSERS } from '../parsers/index.js';
 import type { Config } from './config/schema.js';
+import { DenyFiles } from './config/deny-files.js';
 import { ConfigError, describe } from './core/errors.js';
 import type { AuthEvent, LogLine } from './core/types.js';
+import { brakeState, describeBrake } from './grants/brake.js';
+import { Dnsbl } from './grants/dnsbl.js';
 import { Granter } from './grants/granter.js';
 import { GrantPolicy } from './grants/policy.js';
+import { RateGuard } from './grants/rate-guard.js';
 import { SqliteStore } from './grants/sqlite-store.js';
 import type { Position } from './grants/store.js';
 import type { Network } from './net/ip.js';
@@ -43,8 +47,21 @@ export async function buildPolicy(config: Config, logger: Logger): Promise<Grant
       if (r.skipped.length) logger.warn(`mynetworks: cannot read ${r.skipped.join(', ')}; those entries are not excluded from grants`);
     }
   }
-  return new GrantPolicy(config.exclude, mynetworks);
+  const deny = config.exclude_files.length ? new DenyFiles(config.exclude_files) : null;
+  return new GrantPolicy(config.exclude, mynetworks, deny);
 }
+
+function granterOptions(config: Config) {
+  const guard = config.brake_rate || config.brake_burst ? new RateGuard({ total: config.brake_rate, perSource: config.brake_burst }) : null;
+  return { graceMs: config.grace, maxHoldMs: config.max_hold, guard };
+}
+
+function dnsblFrom(config: Config): Dnsbl | null {
+  if (config.dnsbl_zones.length === 0) return null;
+  return new Dnsbl({ zones: config.dnsbl_zones, servers: config.dnsbl_servers, timeoutMs: config.dnsbl_timeout, failOpen: config.dnsbl_fail === 'open', cacheMs: config.dnsbl_cache });
+}
+
+type Pending = { ev: AuthEvent; line: LogLine };
 
 export class Daemon {
   readonly store: SqliteStore;
@@ -56,17 +73,21 @@ export class Daemon {
   private pollTimer: NodeJS.Timeout | null = null;
   private lastVersion = -1;
   private stopping = false;
+  private dnsbl: Dnsbl | null;
+  private lastBrake: string | null = null;
 
-  private constructor(private config: Config, private readonly logger: Logger, policy: GrantPolicy) {
+  private constructor(private config: Config, private readonly logger: Logger, private policy: GrantPolicy) {
     this.store = new SqliteStore(config.db);
     this.engine = new Engine(selectParsers(config.parsers, 'parsers'));
     for (const s of this.store.openSessions()) this.engine.rememberSession(s.key, s.ip, s.user, s.protocol);
-    this.granter = new Granter(this.store, policy, { graceMs: config.grace, maxHoldMs: config.max_hold }, logger);
+    this.granter = new Granter(this.store, policy, granterOptions(config), logger);
+    this.dnsbl = dnsblFrom(config);
     if (config.map) {
       this.publishers.push(new MapPublisher({
         map: config.map,
         value: config.map_value,
-        addresses: () => this.store.activeIps(Date.now()),
+        // The emergency brake publishes nothing, whatever the store holds.
+        addresses: () => (brakeState(this.store) ? [] : this.store.activeIps(Date.now())),
         postmapCommand: config.postmap_command,
         postconfCommand: config.postconf_command,
         logger,
@@ -82,6 +103,8 @@ export class Daemon {
     const d = new Daemon(config, logger, await buildPolicy(config, logger));
     try {
       d.expire();
+      d.noticeBrake();
+      d.watchDeny();
       for (const p of d.publishers) await p.start();
       d.store.setState('daemon_pid', String(process.pid));
       d.lastVersion = d.store.externalVersion();
@@ -103,20 +126,35 @@ export class Daemon {
     await source.start((lines, pos) => this.handleBatch(path, entry.state, lines, pos));
   }
 
-  /** One batch: events and the new position are stored in one transaction. */
-  private handleBatch(name: string, state: SourceState, lines: LogLine[], pos: Position | null): void {
+  /**
+   * One batch: events and the new position are stored in one transaction. With DNSBL zones
+   * set, the lookups of the batch run first (bounded by dnsbl_timeout), outside the transaction.
+   */
+  private handleBatch(name: string, state: SourceState, lines: LogLine[], pos: Position | null): void | Promise<void> {
     const now = Date.now();
-    const events: { ev: AuthEvent; line: LogLine }[] = [];
+    const events: Pending[] = [];
     for (const line of lines) {
       const ev = this.engine.feed(line.text, state, now);
       if (ev) events.push({ ev, line });
     }
     if (events.length === 0 && !pos) return;
+    const dnsbl = this.dnsbl;
+    if (!dnsbl) return this.commit(name, events, pos, now, null);
+    const ips = new Set(events.filter(({ ev, line }) => this.granter.candidate(ev, line, now)).map(({ ev }) => ev.ip));
+    if (ips.size === 0) return this.commit(name, events, pos, now, null);
+    return Promise.all([...ips].map(async (ip) => {
+      const v = await dnsbl.check(ip);
+      if (v.kind === 'failed' && !dnsbl.refusal(v)) this.logger.warn(`DNSBL ${v.zone} lookup for ${ip} failed (${v.why}); granted anyway (dnsbl_fail = open)`);
+      return [ip, dnsbl.refusal(v)] as const;
+    })).then((vetoes) => this.commit(name, events, pos, Date.now(), new Map(vetoes)));
+  }
+
+  private commit(name: string, events: Pending[], pos: Position | null, now: number, vetoes: Map<string, string | null> | null): void {
     let changed = false;
     try {
       this.store.transaction(() => {
         for (const { ev, line } of events) {
-          const out = this.granter.apply(ev, line, now);
+          const out = this.granter.apply(ev, line, now, vetoes?.get(ev.ip) ?? null);
           if (out.action === 'grant' || out.action === 'renew' || out.action === 'logout') changed = true;
         }
         if (pos) this.store.setPosition(name, pos, now);
@@ -136,11 +174,47 @@ export class Daemon {
       const v = this.store.externalVersion();
       if (v === this.lastVersion) return;
       this.lastVersion = v;
+      this.noticeBrake();
       for (const p of this.publishers) p.changed();
       this.scheduleExpiry();
     } catch (err) {
       this.logger.error(describe(err));
     }
+  }
+
+  /** Says when the brake was applied or released (by the CLI, or found at start). */
+  private noticeBrake(): void {
+    const b = brakeState(this.store);
+    const text = b ? JSON.stringify(b) : null;
+    if (text === this.lastBrake) return;
+    this.lastBrake = text;
+    if (b) this.logger.error(`emergency brake is on (${describeBrake(b)}): nothing is published or granted until "popgate release"`);
+    else if (text === null && this.lastVersion !== -1) this.logger.warn('emergency brake released: granting again');
+  }
+
+  /** Deny files: read again on change; grants of addresses they now deny are revoked. */
+  private watchDeny(): void {
+    const deny = this.policy.deny;
+    if (!(deny instanceof DenyFiles)) return;
+    deny.watch(this.logger, () => {
+      if (this.policy.deny !== deny || this.stopping) return;
+      const now = Date.now();
+      let revoked = 0;
+      try {
+        this.store.transaction(() => {
+          for (const ip of this.store.activeIps(now)) {
+            const why = this.policy.refuse(ip);
+            if (why && this.store.revoke(ip, now, `deny list: ${why}`)) {
+              this.logger.info(`revoke ${ip}: ${why}`);
+              revoked++;
+            }
+          }
+        });
+      } catch (err) {
+        this.logger.error(describe(err));
+      }
+      if (revoked) for (const p of this.publishers) p.changed();
+    });
   }
 
   private expire(): void {
@@ -169,7 +243,12 @@ export class Daemon {
   /** SIGHUP: new settings for grants and logging, logs reopened; map and db need a restart. */
   async reload(config: Config): Promise<void> {
     const policy = await buildPolicy(config, this.logger);
-    this.granter.reconfigure(policy, { graceMs: config.grace, maxHoldMs: config.max_hold });
+    const old = this.policy.deny;
+    this.policy = policy;
+    this.granter.reconfigure(policy, granterOptions(config));
+    this.dnsbl = dnsblFrom(config);
+    if (old instanceof DenyFiles) await old.close();
+    this.watchDeny();
     this.logger.level = config.log_level;
     if (config.db !== this.config.db || JSON.stringify(config.map) !== JSON.stringify(this.config.map)) {
       this.logger.warn('reload: db and map changes take effect at the next restart');
@@ -193,6 +272,7 @@ export class Daemon {
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
     for (const { source } of this.sources.values()) await source.stop();
+    if (this.policy.deny instanceof DenyFiles) await this.policy.deny.close();
     for (const p of this.publishers) await p.stop();
     try {
       if (this.store.getState('daemon_pid') === String(process.pid)) this.store.setState('daemon_pid', null);

@@ -1,9 +1,10 @@
 // list, grant, revoke, flush: act on the store the daemon uses.
 import type { Command } from 'commander';
 import { buildPolicy } from '../daemon.js';
-import { UsageError } from '../core/errors.js';
+import { UnavailableError, UsageError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { duration } from '../config/schema.js';
+import { brakeState, describeBrake } from '../grants/brake.js';
 import { SqliteStore } from '../grants/sqlite-store.js';
 import { canonicalIp } from '../net/ip.js';
 import { act, configFrom, publishIfNoDaemon, withCommon, type CommonOptions } from './common.js';
@@ -35,6 +36,9 @@ export function register(program: Command): void {
         try {
           const now = Date.now();
           const grants = store.list(now);
+          const brake = brakeState(store);
+          // The JSON array stays as it is (other tools read it); the brake goes to stderr there.
+          if (brake) (opts.json ? process.stderr : process.stdout).write(`EMERGENCY BRAKE ON: ${describeBrake(brake)}; nothing is granted until "popgate release"\n`);
           if (opts.json) {
             const out = grants.map((g) => ({
               ip: g.ip,
@@ -83,7 +87,9 @@ export function register(program: Command): void {
         const store = new SqliteStore(config.db);
         try {
           const now = Date.now();
-          store.grantManual(ip, now + span, now, who());
+          // Checked in the same transaction as the grant, so a brake applied meanwhile wins.
+          const brake = store.transaction(() => brakeState(store) ?? void store.grantManual(ip, now + span, now, who()));
+          if (brake) throw new UnavailableError(ip, `not granted: the emergency brake is on (${describeBrake(brake)})`, 'popgate release ends it');
           await publishIfNoDaemon(store, config);
           process.stdout.write(`granted ${ip} until ${new Date(now + span).toISOString()}\n`);
         } finally {

@@ -2,9 +2,11 @@
 // popgate's command line: one verb per file, errors mapped to sysexits codes.
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../core/errors.js';
+import { register as registerBrake } from './brake.js';
 import { register as registerConfig } from './config.js';
 import { register as registerGrants } from './grants.js';
 import { register as registerParse } from './parse.js';
+import { register as registerRelayTest } from './relay-test.js';
 import { register as registerRun } from './run.js';
 
 const program = new Command('popgate')
@@ -17,6 +19,8 @@ registerRun(program);
 registerParse(program);
 registerGrants(program);
 registerConfig(program);
+registerBrake(program);
+registerRelayTest(program);
 for (const c of program.commands) c.exitOverride();
 
 try {

@@ -1,7 +1,8 @@
 // Every configuration key, its type, default and meaning: the one reference (`popgate config -d`).
 import ms from 'ms';
 import { listenAddress, type ListenAddress } from '../publish/listen-address.js';
-import { parseNetwork, type Network } from '../net/ip.js';
+import { parseRate, type Rate } from '../grants/rate-guard.js';
+import { canonicalIp, parseNetwork, type Network } from '../net/ip.js';
 
 export interface MapSpec {
   type: string;
@@ -26,6 +27,14 @@ export interface Config {
   postconf_command: string;
   postmap_command: string;
   log_level: string;
+  exclude_files: string[];
+  brake_rate: Rate | null;
+  brake_burst: Rate | null;
+  dnsbl_zones: string[];
+  dnsbl_servers: string[];
+  dnsbl_timeout: number;
+  dnsbl_fail: 'open' | 'closed';
+  dnsbl_cache: number;
 }
 
 /** A value parser returns the value or throws a string that says what is wrong and how to fix it. */
@@ -96,6 +105,31 @@ function paths(raw: string): string[] {
   return v;
 }
 
+function absolutePaths(raw: string): string[] {
+  const v = list(raw);
+  for (const p of v) if (!p.startsWith('/')) throw `"${p}" is not an absolute path`;
+  return v;
+}
+
+function rate(raw: string): Rate | null {
+  return parseRate(raw, duration);
+}
+
+function zones(raw: string): string[] {
+  const v = list(raw).map((z) => z.toLowerCase().replace(/\.$/, ''));
+  for (const z of v) if (!/^(?=.{1,200}$)([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(z)) throw `"${z}" is not a DNS zone such as zen.spamhaus.org`;
+  return v;
+}
+
+function servers(raw: string): string[] {
+  return list(raw).map((t) => {
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)|([0-9a-fA-F:]+))(?::(\d{1,5}))?$/.exec(t);
+    const ip = m ? canonicalIp(m[1] ?? m[2] ?? m[3]!) : null;
+    if (!m || !ip || (m[3] && m[4])) throw `"${t}" is not a resolver address; write it like 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53`;
+    return t;
+  });
+}
+
 export const SCHEMA: readonly KeyDoc[] = [
   { key: 'log', default: '/var/log/mail.log', meaning: 'Log files to follow (comma or space separated); - is standard input.', parse: paths },
   { key: 'parsers', default: '', meaning: 'Parsers to use (e.g. dovecot); empty means all of them.', parse: list },
@@ -114,4 +148,12 @@ export const SCHEMA: readonly KeyDoc[] = [
   { key: 'postconf_command', default: 'postconf', meaning: 'The postconf program.', parse: word(/^\S+$/, 'a program name or path') },
   { key: 'postmap_command', default: 'postmap', meaning: 'The postmap program that builds the map.', parse: word(/^\S+$/, 'a program name or path') },
   { key: 'log_level', default: 'info', meaning: 'Logging level: error, warn, info or debug.', parse: word(/^(error|warn|info|debug)$/, 'one of error, warn, info, debug') },
+  { key: 'exclude_files', default: '', meaning: 'Files of networks never granted, like exclude: one address or CIDR per line, # comments; read again when they change.', parse: absolutePaths },
+  { key: 'brake_rate', default: '300/1m', meaning: 'Automatic emergency brake: more new grants than this over all logs (N/DURATION) revokes every grant and stops granting until popgate release; none disables.', parse: rate },
+  { key: 'brake_burst', default: '100/5s', meaning: 'Automatic emergency brake for one log and parser on its own (a forged or replayed log); N/DURATION, none disables.', parse: rate },
+  { key: 'dnsbl_zones', default: '', meaning: 'DNS blocklists checked before a grant (e.g. zen.spamhaus.org); a listed client gets no grant. Empty: no check.', parse: zones },
+  { key: 'dnsbl_servers', default: '', meaning: 'Resolvers for the DNSBL lookups (ADDR or ADDR:PORT, [IPv6]:PORT); empty: those of /etc/resolv.conf.', parse: servers },
+  { key: 'dnsbl_timeout', default: '2s', meaning: 'Longest wait for the DNSBL answers of one login; no answer counts as a failed lookup.', parse: duration },
+  { key: 'dnsbl_fail', default: 'closed', meaning: 'A failed DNSBL lookup (timeout, resolver error): closed refuses the grant, open grants anyway.', parse: word(/^(open|closed)$/, 'open or closed') as ValueParser<'open' | 'closed'> },
+  { key: 'dnsbl_cache', default: '10m', meaning: 'How long a DNSBL answer is reused for the same address (failures are not cached).', parse: duration },
 ];

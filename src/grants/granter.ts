@@ -1,12 +1,16 @@
 // Turns parsed events into grants: the time rules, the refusal policy, sessions, and one log line each.
 import type { Logger } from 'winston';
 import type { AuthEvent, LogLine } from '../core/types.js';
+import { applyBrake, brakeState } from './brake.js';
 import type { GrantPolicy } from './policy.js';
+import type { RateGuard, Trip } from './rate-guard.js';
 import type { Store } from './store.js';
 
 export interface GranterOptions {
   graceMs: number;
   maxHoldMs: number;
+  /** Counts new grants for the automatic emergency brake; absent: no automatic brake. */
+  guard?: RateGuard | null;
 }
 
 export type Outcome =
@@ -32,13 +36,28 @@ export class Granter {
     private readonly logger: Logger,
   ) {}
 
+  private refusedWhileBraked = 0;
+
   reconfigure(policy: GrantPolicy, opts: GranterOptions): void {
     this.policy = policy;
     this.opts = opts;
   }
 
-  /** Applies one event; call inside the batch transaction. */
-  apply(ev: AuthEvent, line: LogLine, now: number): Outcome {
+  /**
+   * Whether a login may still be granted after the cheap checks (time, policy): the daemon
+   * asks the DNSBL only about those.
+   */
+  candidate(ev: AuthEvent, line: LogLine, now: number): boolean {
+    if (ev.event !== 'login') return false;
+    const at = eventTime(ev, line, now);
+    return at !== null && at + this.opts.graceMs > now && this.policy.refuse(ev.ip) === null;
+  }
+
+  /**
+   * Applies one event; call inside the batch transaction. `veto` is a reason found before the
+   * transaction (a DNSBL listing) that refuses this login.
+   */
+  apply(ev: AuthEvent, line: LogLine, now: number, veto: string | null = null): Outcome {
     const at = eventTime(ev, line, now);
     const where = `${line.origin}:${line.lineNo}`;
     if (at === null) return { action: 'ignored', why: 'backlog line without a timestamp' };
@@ -55,6 +74,19 @@ export class Granter {
       this.logger.info(`refused ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where}): ${why}`);
       return { action: 'refused', why };
     }
+    const brake = brakeState(this.store);
+    if (brake) {
+      // One line per 100 refusals: a login storm behind the brake must not flood the log.
+      if (this.refusedWhileBraked++ % 100 === 0) {
+        this.logger.warn(`refused ${ev.ip} user=${ev.user ?? '-'} (${where}): emergency brake on since ${new Date(brake.since).toISOString()} (${this.refusedWhileBraked} login(s) refused so far); popgate release ends it`);
+      }
+      return { action: 'refused', why: 'emergency brake on' };
+    }
+    this.refusedWhileBraked = 0;
+    if (veto) {
+      this.logger.info(`refused ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where}): ${veto}`);
+      return { action: 'refused', why: veto };
+    }
     const action = this.store.login(
       { ip: ev.ip, user: ev.user, server: ev.server, protocol: ev.protocol, at, session: ev.session, origin: where },
       this.opts.graceMs,
@@ -62,6 +94,18 @@ export class Granter {
     );
     const verb = action === 'grant' ? 'grant' : 'renew';
     this.logger.info(`${verb} ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where})${line.live ? '' : ' from backlog'}`);
+    if (action === 'grant') {
+      const trip = this.opts.guard?.record(at, `${line.origin} (${ev.server})`, where, line.text);
+      if (trip) this.brake(trip, now);
+    }
     return { action, at };
+  }
+
+  /** The automatic brake: every grant revoked in this same transaction, said loudly. */
+  private brake(trip: Trip, now: number): void {
+    const { revoked } = applyBrake(this.store, now, 'auto', trip.reason);
+    this.opts.guard?.reset();
+    this.logger.error(`EMERGENCY BRAKE applied automatically: ${trip.reason}; ${revoked} grant(s) revoked, nothing is granted until "popgate release"; the lines that tripped it:`);
+    for (const l of trip.lines) this.logger.error(`  ${l}`);
   }
 }

@@ -1,0 +1,49 @@
+// `popgate brake` and `popgate release`: the emergency brake by hand. The brake revokes every
+// grant, makes the map empty and live answers "not granted", and stops granting until release.
+import type { Command } from 'commander';
+import { applyBrake, brakeState, describeBrake, releaseBrake } from '../grants/brake.js';
+import { SqliteStore } from '../grants/sqlite-store.js';
+import { act, configFrom, daemonRunning, publishIfNoDaemon, withCommon, type CommonOptions } from './common.js';
+
+function who(): string {
+  return `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
+}
+
+export function register(program: Command): void {
+  withCommon(program.command('brake').description('emergency brake: revoke every grant now and grant nothing until popgate release'))
+    .option('--reason <text>', 'why, for the log and popgate list', 'applied by hand')
+    .option('--status', 'only show whether the brake is on (exit 0 when off, 1 when on)')
+    .action((opts: CommonOptions & { reason: string; status?: boolean }) =>
+      act(async () => {
+        const config = configFrom(opts);
+        const store = new SqliteStore(config.db);
+        try {
+          if (opts.status) {
+            const b = brakeState(store);
+            process.stdout.write(b ? `emergency brake ON: ${describeBrake(b)}\n` : 'emergency brake off\n');
+            return b ? 1 : 0;
+          }
+          const { revoked, already } = applyBrake(store, Date.now(), who(), opts.reason.replace(/\s+/g, ' ').slice(0, 200));
+          await publishIfNoDaemon(store, config);
+          process.stdout.write(already
+            ? `emergency brake was already on (${describeBrake(already)}); ${revoked} grant(s) revoked\n`
+            : `emergency brake ON: ${revoked} grant(s) revoked; nothing is granted until "popgate release"${daemonRunning(store) ? '' : ' (the daemon is not running)'}\n`);
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  withCommon(program.command('release').description('release the emergency brake: logins grant again')).action((opts: CommonOptions) =>
+    act(() => {
+      const config = configFrom(opts);
+      const store = new SqliteStore(config.db);
+      try {
+        const was = releaseBrake(store);
+        process.stdout.write(was ? `emergency brake released (it was ${describeBrake(was)}); the next logins grant again\n` : 'the emergency brake was not on\n');
+      } finally {
+        store.close();
+      }
+    }),
+  );
+}
