@@ -1,20 +1,25 @@
-// Memory and lookups: the daemon catches up a log of 100k logins from distinct addresses (100k
-// active grants, 100k open sessions), publishes them, then answers lookups; peak RSS is the
-// process's maxRSS. Policy and socketmap lookups come from another process, as from Postfix.
-import { closeSync, openSync, writeSync } from 'node:fs';
+// Memory and lookups with 100k active grants. Phase 1 (its own process): the daemon catches up a
+// log of 100k logins from distinct addresses (100k grants, 100k open sessions). Phase 2 (a fresh
+// process, the one measured): the daemon restarts on that database — sessions reloaded, the 100k
+// map published at start —, follows live logins, and answers lookups from the store, the policy
+// service and the socketmap (asked from another process, as Postfix would). Peak RSS is maxRSS.
+import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Daemon } from '../src/daemon.js';
 import { LogGenerator, clientIp } from './generate.js';
 import { freePort, policyOpen, socketmapOpen } from './probes.js';
 import { benchConfig } from './setup.js';
-import { benchLogger, peakRssMb, round, runChild, tempDir } from './util.js';
+import { benchLogger, peakRssMb, round, runChild, sleep } from './util.js';
 
 export interface MemoryReport {
   grants: number;
+  /** Phase 1: catching up the 100k logins. */
   catchupMs: number;
+  catchupPeakRssMb: number;
+  /** Phase 2: restart with 100k grants, live logins, lookups. */
+  startMs: number;
   peakRssMb: number;
-  rssAfterMb: number;
   storeLookupsPerSec: number;
   policyLookupsPerSec: number | 'not built yet';
   socketmapLookupsPerSec: number | 'not built yet';
@@ -23,7 +28,20 @@ export interface MemoryReport {
 const GRANTS = 100_000;
 const LOOKUP_MS = 1000;
 
-/** Child of the memory child: asks the live servers as fast as one connection per client allows. */
+/** A log of GRANTS logins from distinct addresses over the last ten minutes (written by the parent). */
+export function writeLoginLog(path: string): void {
+  const gen = new LogGenerator({ seed: 11, clients: 1, format: 'rfc3339' });
+  const fd = openSync(path, 'w');
+  const now = Date.now();
+  let text = '';
+  for (let i = 0; i < GRANTS; i++) {
+    text += gen.loginLine(now - 600_000 + i * 5, i, i % 3 === 0) + '\n';
+    if (i % 10_000 === 9999) (writeSync(fd, text), (text = ''));
+  }
+  closeSync(fd);
+}
+
+/** Child of phase 2: asks the live servers as fast as 4 connections, one request at a time each, allow. */
 export async function lookupsChild(kind: string, address: string): Promise<{ perSec: number; ok: number }> {
   const clients = 4;
   const ask = await Promise.all(Array.from({ length: clients }, () => (kind === 'policy' ? policyOpen(address) : socketmapOpen(address, 'popgate'))));
@@ -32,6 +50,7 @@ export async function lookupsChild(kind: string, address: string): Promise<{ per
   const t0 = performance.now();
   await Promise.all(ask.map(async (a, c) => {
     for (let i = c; performance.now() - t0 < LOOKUP_MS; i += clients) {
+      // Half of them granted, half unknown.
       if (await a(clientIp(i % (GRANTS * 2), (i % (GRANTS * 2)) % 3 === 0))) ok++;
       n++;
     }
@@ -39,42 +58,52 @@ export async function lookupsChild(kind: string, address: string): Promise<{ per
   return { perSec: Math.round(n / ((performance.now() - t0) / 1000)), ok };
 }
 
-export async function memoryChild(): Promise<MemoryReport> {
-  const tmp = tempDir('memory');
-  try {
-    const log = join(tmp.dir, 'mail.log');
-    const gen = new LogGenerator({ seed: 11, clients: 1, format: 'rfc3339' });
-    const fd = openSync(log, 'w');
-    const now = Date.now();
-    let text = '';
-    for (let i = 0; i < GRANTS; i++) {
-      text += gen.loginLine(now - 600_000 + i, i, i % 3 === 0) + '\n';
-      if (i % 10_000 === 9999) (writeSync(fd, text), (text = ''));
-    }
-    closeSync(fd);
-    const extra = { policy: `inet:127.0.0.1:${await freePort()}`, socketmap: `inet:127.0.0.1:${await freePort()}` };
-    const { config } = benchConfig(tmp.dir, [log], extra);
-    const t0 = performance.now();
-    const daemon = await Daemon.start(config, benchLogger());
-    await daemon.settled();
-    const catchupMs = performance.now() - t0;
-    const grants = daemon.store.activeIps(Date.now()).length;
-    let lookups = 0;
-    const t1 = performance.now();
-    for (let i = 0; performance.now() - t1 < LOOKUP_MS; i++) {
-      // Half granted, half unknown addresses.
-      for (let j = 0; j < 100; j++, lookups++) daemon.store.isGranted(clientIp((i * 100 + j) % (GRANTS * 2), false), Date.now());
-    }
-    const storeLookupsPerSec = Math.round(lookups / ((performance.now() - t1) / 1000));
-    const has = (k: string) => (config as unknown as Record<string, unknown>)[k] != null;
-    const live = async (kind: 'policy' | 'socketmap') =>
-      has(kind) ? (await runChild<{ perSec: number }>('lookups', [kind, extra[kind]], 60_000)).perSec : 'not built yet' as const;
-    const policyLookupsPerSec = await live('policy');
-    const socketmapLookupsPerSec = await live('socketmap');
-    const rssAfterMb = round(process.memoryUsage().rss / 1024 / 1024, 1);
+function setup(dir: string, log: string, ports: string[]) {
+  const extra = { policy: `inet:127.0.0.1:${ports[0]}`, socketmap: `inet:127.0.0.1:${ports[1]}` };
+  return { ...benchConfig(dir, [log], extra), extra };
+}
+
+export async function memoryChild(log: string, dir: string, phase: string): Promise<Partial<MemoryReport>> {
+  const ports = [String(await freePort()), String(await freePort())];
+  const { config, extra } = setup(dir, log, ports);
+  const t0 = performance.now();
+  const daemon = await Daemon.start(config, benchLogger());
+  await daemon.settled();
+  const ms = round(performance.now() - t0, 0);
+  const grants = daemon.store.activeIps(Date.now()).length;
+  if (phase === 'catchup') {
     await daemon.stop();
-    return { grants, catchupMs: round(catchupMs, 0), peakRssMb: peakRssMb(), rssAfterMb, storeLookupsPerSec, policyLookupsPerSec, socketmapLookupsPerSec };
-  } finally {
-    tmp.cleanup();
+    return { grants, catchupMs: ms, catchupPeakRssMb: peakRssMb() };
   }
+  // Live: renewals of granted addresses and a few new ones, 2,000 lines/s for 2 s.
+  const gen = new LogGenerator({ seed: 12, clients: 1, format: 'rfc3339' });
+  for (let step = 0; step < 100; step++) {
+    let text = '';
+    for (let j = 0; j < 40; j++) text += gen.loginLine(Date.now(), step * 40 + j + (j % 10 === 0 ? GRANTS : 0), (step * 40 + j) % 3 === 0) + '\n';
+    appendFileSync(log, text);
+    await sleep(20);
+  }
+  await daemon.settled();
+  let lookups = 0;
+  const t1 = performance.now();
+  for (let i = 0; performance.now() - t1 < LOOKUP_MS; i++) {
+    for (let j = 0; j < 100; j++, lookups++) daemon.store.isGranted(clientIp((i * 100 + j) % (GRANTS * 2), false), Date.now());
+  }
+  const storeLookupsPerSec = Math.round(lookups / ((performance.now() - t1) / 1000));
+  const has = (k: string) => (config as unknown as Record<string, unknown>)[k] != null;
+  const live = async (kind: 'policy' | 'socketmap') =>
+    has(kind) ? (await runChild<{ perSec: number }>('lookups', [kind, extra[kind]], 60_000)).perSec : ('not built yet' as const);
+  const policyLookupsPerSec = await live('policy');
+  const socketmapLookupsPerSec = await live('socketmap');
+  await daemon.stop();
+  return { grants, startMs: ms, peakRssMb: peakRssMb(), storeLookupsPerSec, policyLookupsPerSec, socketmapLookupsPerSec };
+}
+
+/** Both phases, each in its own process, on one log and one database. */
+export async function memory(dir: string): Promise<MemoryReport> {
+  const log = join(dir, 'mail.log');
+  writeLoginLog(log);
+  const one = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'catchup'], 240_000);
+  const two = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'steady'], 240_000);
+  return { ...one, ...two } as MemoryReport;
 }

@@ -1,6 +1,6 @@
 // Ways to ask whether an address is granted, as Postfix would: `postmap -q` on the published
 // map, the policy service (check_policy_service) and the socketmap, over persistent connections.
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { watch, type FSWatcher } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
@@ -9,6 +9,42 @@ export function postmapQuery(ip: string, mapPath: string): Promise<string | null
   return new Promise((resolve) => {
     execFile('postmap', ['-q', ip, `hash:${mapPath}`], (err, stdout) => resolve(err ? null : String(stdout).trim()));
   });
+}
+
+/**
+ * `postmap -q` run by a small shell that stays up, so each query costs what it costs from a
+ * shell (fork of sh, exec of postmap), not a fork of this Node process.
+ */
+export class PostmapAsker {
+  private readonly sh: ChildProcessWithoutNullStreams;
+  private buf = '';
+  private waiting: ((value: string | null) => void) | null = null;
+
+  constructor(mapPath: string) {
+    this.sh = spawn('sh', ['-c', 'while IFS= read -r ip; do postmap -q "$ip" "$1"; echo "=$?"; done', 'sh', `hash:${mapPath}`]);
+    this.sh.stdout.on('data', (d: Buffer) => {
+      this.buf += d.toString();
+      const m = /(?:^|\n)=(\d+)\n$/.exec(this.buf);
+      if (!m || !this.waiting) return;
+      const value = m[1] === '0' ? this.buf.slice(0, m.index).trim() : null;
+      this.buf = '';
+      const w = this.waiting;
+      this.waiting = null;
+      w(value);
+    });
+  }
+
+  ask(ip: string): Promise<string | null> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.sh.stdin.write(`${ip}\n`);
+    });
+  }
+
+  close(): void {
+    this.sh.stdin.end();
+    this.sh.kill();
+  }
 }
 
 /** Resolves on the next rename of the built map into place (or after `timeoutMs`). */

@@ -7,17 +7,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { catchup, pipelineChild, scanChild } from './catchup.js';
 import { latencyChild, type LatencyReport } from './latency.js';
-import { lookupsChild, memoryChild, type MemoryReport } from './memory.js';
+import { lookupsChild, memory, memoryChild } from './memory.js';
 import { publishChild, type PublishReport } from './publish.js';
 import { printTable } from './table.js';
-import { load, runChild } from './util.js';
+import { load, runChild, tempDir } from './util.js';
 
 const CHILDREN: Record<string, (args: string[]) => Promise<unknown>> = {
   scan: ([file]) => scanChild(file!),
   pipeline: ([file, dir]) => pipelineChild(file!, dir!),
   latency: () => latencyChild(),
   publish: () => publishChild(),
-  memory: () => memoryChild(),
+  memory: ([log, dir, phase]) => memoryChild(log!, dir!, phase!),
   lookups: ([kind, address]) => lookupsChild(kind!, address!),
 };
 
@@ -60,7 +60,12 @@ async function main(): Promise<void> {
   }
   if (want('memory')) {
     log('memory and lookups with 100k grants…');
-    out.memory = await runChild<MemoryReport>('memory', [], 240_000);
+    const tmp = tempDir('memory');
+    try {
+      out.memory = await memory(tmp.dir);
+    } finally {
+      tmp.cleanup();
+    }
   }
   machine.loadBefore += ` → after ${load()}`;
   out.seconds = Math.round((Date.now() - started) / 1000);

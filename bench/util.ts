@@ -1,9 +1,10 @@
 // Small helpers the benchmark sections share: statistics, temp dirs, a quiet real logger,
 // child processes that report one JSON object, and the machine's load.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import winston from 'winston';
 
 export function percentile(values: readonly number[], p: number): number {
@@ -26,15 +27,23 @@ export function tempDir(what: string): { dir: string; cleanup: () => void } {
 }
 
 /**
- * The daemon's own log format and level (info: one line per grant), written to /dev/null: the
- * formatting is paid as in production, the terminal is not.
+ * The daemon's own log format and level (info: one line per grant), written to /dev/null with
+ * blocking writes, as stderr to a pipe or file is on Linux: the formatting and the write are
+ * paid as in production, the terminal is not, and nothing queues up in memory.
  */
 export function benchLogger(level = 'info'): winston.Logger {
   const line = winston.format.printf((info) => `${String(info.timestamp)} ${info.level}: ${String(info.message)}`);
+  const fd = openSync('/dev/null', 'w');
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      writeSync(fd, chunk);
+      done();
+    },
+  });
   return winston.createLogger({
     level,
     format: winston.format.combine(winston.format.timestamp(), line),
-    transports: [new winston.transports.Stream({ stream: createWriteStream('/dev/null') })],
+    transports: [new winston.transports.Stream({ stream: sink })],
   });
 }
 

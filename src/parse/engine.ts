@@ -59,6 +59,14 @@ export function cleanUser(user: string | undefined): string | null {
   return user.slice(0, 256).replace(/[\u0000-\u001f\u007f]/g, '?');
 }
 
+/**
+ * A copy of a string kept for long (sessions, links): a slice of a line keeps the whole text the
+ * line was cut from alive in V8 (a read of up to 4 MiB), and an open session can live for hours.
+ */
+function own(text: string): string {
+  return (' ' + text).slice(1);
+}
+
 function hasNeedle(text: string, needles: readonly string[]): boolean {
   for (const n of needles) if (text.includes(n)) return true;
   return false;
@@ -224,7 +232,7 @@ export class Engine {
     if (rule.kind === 'connect') {
       const ip = groups.ip === undefined ? null : canonicalIp(groups.ip);
       if (!ip || !key) return { kind: 'matched', match, why: 'connect line without a valid IP or link key' };
-      this.links.set(key, { ip, at: time ?? referenceMs });
+      this.links.set(own(key), { ip: own(ip), at: time ?? referenceMs });
       return { kind: 'matched', match, why: 'client address remembered for the login line' };
     }
     if (rule.kind === 'veto') {
@@ -255,7 +263,7 @@ export class Engine {
       ip = link.ip;
     }
     const user = cleanUser(groups.user);
-    if (key) this.sessions.set(key, { ip, user, protocol });
+    if (key) this.sessions.set(own(key), { ip: own(ip), user: user === null ? null : own(user), protocol });
     const event: AuthEvent = { event: 'login', ip, user, server: spec.name, protocol, time, session: key, rule: rule.id };
     if (rule.holdMs && key) {
       // The same process began a new session: the one held before it was not refused.

@@ -12,8 +12,8 @@ import type { BatchHandler, Source } from './source.js';
 
 /** Bytes read at once when following live writes; a batch (one transaction) is at most this. */
 const CHUNK = 256 * 1024;
-/** While catching up on a backlog: bigger batches, fewer transactions (each commit costs ~1 ms). */
-const BACKLOG_CHUNK = 4 * 1024 * 1024;
+/** While catching up on a backlog: bigger batches, fewer transactions (each commit costs ~1 ms); 4 MiB is no faster and costs ~50 MB more peak RSS. */
+const BACKLOG_CHUNK = 1024 * 1024;
 
 export interface FileSourceOptions {
   /** Stored position from the last run, if any. */
