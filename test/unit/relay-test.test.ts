@@ -1,7 +1,7 @@
 // relay-test against small fake SMTP servers on loopback: target parsing, verdicts per probe,
 // never DATA, the local domain from the greeting, and clear errors for refused and slow servers.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { parseTarget } from '../../src/cli/relay-test.js';
@@ -12,6 +12,18 @@ import { RelayTestError } from '../../src/relay-test/smtp-client.js';
 
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 const servers: Server[] = [];
+
+/** The CLI as a child process, without blocking this process (the fake servers live here). */
+function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [CLI, ...args]);
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 after(() => servers.forEach((s) => s.close()));
 
 interface Fake {
@@ -87,7 +99,7 @@ describe('relay-test', () => {
     assert.ok(accepted.length > 0 && accepted.every((p) => p.recipient.includes('%')), accepted.map((p) => p.name).join());
     assert.equal(accepted.length, r.results.filter((p) => p.recipient.includes('%')).length);
     assert.equal(r.results.find((p) => p.name === 'upper-case recipient')!.verdict, 'deferred');
-    const cli = spawnSync(process.execPath, [CLI, 'relay-test', `127.0.0.1:${f.port}`, '--json'], { encoding: 'utf8' });
+    const cli = await runCli(['relay-test', `127.0.0.1:${f.port}`, '--json']);
     assert.equal(cli.status, 1, cli.stderr);
     const out = JSON.parse(cli.stdout) as { accepted: number; probes: { verdict: string }[] };
     assert.equal(out.accepted, accepted.length);
@@ -104,7 +116,7 @@ describe('relay-test', () => {
     assert.ok(Date.now() - t0 < 2000);
     const blocked = await fake({ greeting: '554 5.7.1 go away' });
     await assert.rejects(relayTest({ host: '127.0.0.1', port: blocked.port, timeoutMs: 1000 }), /refuses the session: 554 5\.7\.1 go away/);
-    const cli = spawnSync(process.execPath, [CLI, 'relay-test', `127.0.0.1:${silent.port}`, '--timeout', '300ms'], { encoding: 'utf8' });
+    const cli = await runCli(['relay-test', `127.0.0.1:${silent.port}`, '--timeout', '300ms']);
     assert.equal(cli.status, EXIT.TEMPFAIL);
     assert.match(cli.stderr, /no reply to the greeting/);
   });
