@@ -3,7 +3,9 @@
 // 192.0.2.1:4321->192.0.2.2:110 client-secure=… authorisation_id=… authentication_id="U"
 // server="S:110" protocol=POP3 server-secure=… status="ok"`. Only status="ok" grants; the user
 // text sits between the address and the status, which is the server's last field. Written from
-// the formats perdition documents and pop-before-smtp-conf.pl.
+// the formats perdition documents and pop-before-smtp-conf.pl; the 2.2 form is a real capture
+// (parsers/capture/perdition.sh). Each session is one child process: `Closing session:` from the
+// same pid ends it.
 import type { ParserSpec } from '../src/parse/spec.js';
 import { anchored, IP, USER_TEXT } from '../src/parse/vocabulary.js';
 
@@ -17,7 +19,8 @@ export const perdition: ParserSpec = {
   description: 'perdition POP3/IMAP proxy (Auth: … status="ok")',
   tags: ['perdition'],
   tagPrefixes: ['perdition.', 'perdition-'],
-  needles: ['Auth: '],
+  needles: ['Auth: ', 'Closing session: '],
+  sessionFromPid: true,
   rules: [
     {
       id: 'login-old',
@@ -31,6 +34,11 @@ export const perdition: ParserSpec = {
         `Auth: ${CLIENT} client-secure=[a-z]{1,16} authorisation_id=.{0,300} authentication_id="(?<user>${USER_TEXT})" `,
         'server="[^" ]{0,255}" protocol=(?<proto>POP3S?|IMAP4S?|MANAGESIEVE) server-secure=[a-z]{1,16} status="ok"',
       ),
+    },
+    {
+      id: 'logout',
+      kind: 'logout',
+      pattern: anchored(`Closing session: ${CLIENT} authorisation_id=.{0,300} authentication_id="${USER_TEXT}" received=\\d{1,20} sent=\\d{1,20}`),
     },
   ],
 };
