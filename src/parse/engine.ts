@@ -188,7 +188,8 @@ export class Engine {
     else if (state.syslog !== syslog) return { kind: 'none', why: 'line format differs from the rest of this log' };
     if (prefix.comm !== null) {
       const comm = prefix.comm;
-      candidates = candidates.filter((s) => (s.comms ?? s.tags).some((c) => c.slice(0, 15) === comm));
+      // The kernel keeps 15 characters of a process name; tag prefixes (perdition.…) count too.
+      candidates = candidates.filter((s) => (s.comms ?? s.tags).some((c) => c.slice(0, 15) === comm) || (s.tagPrefixes ?? []).some((p) => comm.startsWith(p)));
       if (!candidates.length) return { kind: 'none', why: `tag ${prefix.tag} forged: the line was written by process ${comm}` };
     }
     // First rule that matches wins — except a login whose address line was not seen, which lets a
