@@ -2,7 +2,7 @@
 // path. Forms: RFC 3164 (`Nov  5 10:00:00 host tag[pid]: msg`, also with FreeBSD's `-v`
 // `<mail.info>` after the stamp, and Solaris' `[ID 123 mail.info]` after the tag), RFC 3339 (rsyslog's default on Debian), a raw `<pri>` in front
 // (read from the socket), RFC 5424 (`<pri>1 stamp host app procid msgid sd msg`), TAI64N
-// (multilog `@4000…`), and servers' own log files (`stamp program: msg`, no host, no tag; Qpopper's
+// (multilog `@4000…`), journalctl's short-unix and short-full, and servers' own log files (`stamp program: msg`, no host, no tag; Qpopper's
 // `stamp [popper] msg`; Apple Mail Server's `Jul 14 2004 10:41:27 msg`).
 import type { StampKind } from './timestamps.js';
 
@@ -66,6 +66,27 @@ function rfc3339Length(line: string, at: number): number {
   if (!isDigit(line.charCodeAt(at)) || (sep !== 'T' && sep !== 't' && sep !== ' ')) return 0;
   const sp = line.indexOf(' ', at + 19);
   return sp < 0 ? 0 : sp - at;
+}
+
+/** Length of journalctl -o short-unix's `1764086627.123456`, or 0. */
+function epochLength(line: string, at: number): number {
+  let i = at;
+  while (i < line.length && isDigit(line.charCodeAt(i))) i++;
+  if (i - at < 9 || i - at > 11 || line.charCodeAt(i) !== 46) return 0;
+  const dot = i++;
+  while (i < line.length && isDigit(line.charCodeAt(i))) i++;
+  return i > dot + 1 && line.charCodeAt(i) === 32 ? i - at : 0;
+}
+
+const WEEKDAYS = 'MonTueWedThuFriSatSun';
+
+/** Length of journalctl -o short-full's `Wed 2026-11-25 16:03:47 UTC` (zone: letters, or +hhmm), or 0. */
+function fullLength(line: string, at: number): number {
+  if (WEEKDAYS.indexOf(line.slice(at, at + 3)) % 3 !== 0 || line[at + 3] !== ' ') return 0;
+  if (line[at + 8] !== '-' || line[at + 14] !== ' ' || line[at + 17] !== ':' || line[at + 20] !== ':') return 0;
+  const sp = line.indexOf(' ', at + 24);
+  if (line[at + 23] !== ' ' || sp < 0 || sp - at > 32) return 0;
+  return sp - at;
 }
 
 /** Length of a TAI64N stamp (`@` and 24 hex digits) at `at`, or 0. */
@@ -158,6 +179,8 @@ export function splitPrefix(line: string): Prefix {
   let len = rfc3164Length(line, at);
   if (len) return hostAndTag(line, at + len, 'rfc3164', line.slice(at, at + len));
   if ((len = rfc3339Length(line, at))) return hostAndTag(line, at + len, 'rfc3339', line.slice(at, at + len));
+  if ((len = epochLength(line, at))) return hostAndTag(line, at + len, 'epoch', line.slice(at, at + len));
+  if ((len = fullLength(line, at))) return hostAndTag(line, at + len, 'full', line.slice(at, at + len));
   if ((len = yearStampLength(line, at))) {
     // Apple Mail Server's own logs: no host, no tag.
     return { ...NONE, stampKind: 'rfc3164y', stamp: line.slice(at, at + len), body: line.slice(at + len + 1) };

@@ -2,7 +2,7 @@
 // instead of `T`, Dovecot's custom log_timestamp), TAI64N (daemontools multilog), and journald's
 // microseconds since the epoch. Parsed lazily, only for lines that matched a rule.
 
-export type StampKind = 'rfc3164' | 'rfc3164y' | 'rfc3339' | 'tai64n' | 'epoch-us';
+export type StampKind = 'rfc3164' | 'rfc3164y' | 'rfc3339' | 'tai64n' | 'epoch-us' | 'epoch' | 'full';
 
 const MONTHS: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
@@ -23,6 +23,10 @@ export function parseStamp(kind: StampKind, text: string, referenceMs: number): 
       return parseRfc3339(text);
     case 'tai64n':
       return parseTai64n(text);
+    case 'epoch':
+      return /^\d{9,11}\.\d{1,9}$/.test(text) ? Math.floor(Number(text) * 1000) : null;
+    case 'full':
+      return parseFull(text);
     case 'epoch-us':
       return /^\d{1,17}$/.test(text) ? Math.floor(Number(text) / 1000) : null;
   }
@@ -58,6 +62,18 @@ export function parseYearStamp(text: string): number | null {
   const d = new Date(year, month, day, h, min, s);
   if (d.getMonth() !== month || d.getDate() !== day || h > 23 || min > 59 || s > 60) return null;
   return d.getTime();
+}
+
+/**
+ * journalctl -o short-full: `Wed 2026-11-25 16:03:47 UTC`. UTC/GMT and numeric zones are exact;
+ * a zone abbreviation (CET, EST…) is ambiguous, so it is read as this machine's local time.
+ */
+export function parseFull(text: string): number | null {
+  const m = /^[A-Z][a-z]{2} (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d{1,9})?) ([A-Za-z]{1,6}|[+-]\d{4})$/.exec(text);
+  if (!m) return null;
+  const zone = m[3]!;
+  const suffix = zone === 'UTC' || zone === 'GMT' ? 'Z' : /^[+-]/.test(zone) ? zone : '';
+  return parseRfc3339(`${m[1]}T${m[2]}${suffix}`);
 }
 
 /** `2026-11-25T16:03:47.123456+00:00`; no zone means local time. */

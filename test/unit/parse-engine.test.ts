@@ -48,6 +48,9 @@ describe('timestamps', () => {
     assert.equal(parseTai64n(`@${label}1dcd6500`), Date.parse('2026-11-25T16:03:47.500Z'));
     assert.equal(parseTai64n('@zz'), null);
     assert.equal(parseStamp('epoch-us', '1764086627123456', NOW), 1764086627123);
+    assert.equal(parseStamp('epoch', '1764086627.123456', NOW), 1764086627123);
+    assert.equal(parseStamp('full', 'Wed 2026-11-25 16:03:47 UTC', NOW), Date.parse('2026-11-25T16:03:47Z'));
+    assert.equal(parseStamp('full', 'Wed 2026-11-25 16:03:47 +0100', NOW), Date.parse('2026-11-25T15:03:47Z'));
   });
 });
 
@@ -62,6 +65,8 @@ describe('prefix forms', () => {
     ['<22>1 2026-11-25T16:03:47Z mx toyd 77 - - hi there', { stampKind: 'rfc3339', host: 'mx', tag: 'toyd', pid: 77, body: 'hi there' }],
     ['<22>1 2026-11-25T16:03:47Z mx toyd 77 ID [a x="]" y="z"][b] hi', { tag: 'toyd', body: 'hi' }],
     ['@4000000069259c2b1c2d3e4f pop3-login: hi', { stampKind: 'tai64n', host: null, tag: null, body: 'pop3-login: hi' }],
+    ['1764086627.123456 mx toyd[5]: hi', { stampKind: 'epoch', host: 'mx', tag: 'toyd', pid: 5, body: 'hi' }],
+    ['Wed 2026-11-25 16:03:47 UTC mx toyd[5]: hi', { stampKind: 'full', host: 'mx', tag: 'toyd', body: 'hi' }],
     ['no stamp here', { stampKind: null }],
   ];
   for (const [line, want] of cases) {
