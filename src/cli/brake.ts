@@ -1,12 +1,28 @@
 // `popgate brake` and `popgate release`: the emergency brake by hand. The brake revokes every
 // grant, makes the map empty and live answers "not granted", and stops granting until release.
 import type { Command } from 'commander';
+import { StoreError } from '../core/errors.js';
 import { applyBrake, brakeState, describeBrake, releaseBrake } from '../grants/brake.js';
 import { SqliteStore } from '../grants/sqlite-store.js';
 import { act, configFrom, daemonRunning, publishIfNoDaemon, withCommon, type CommonOptions } from './common.js';
 
 function who(): string {
   return `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
+}
+
+/**
+ * The brake must not fail because the daemon's batch held the database for a moment (a read
+ * snapshot that cannot be upgraded fails at once, whatever the busy timeout): try again.
+ */
+async function retry<T>(fn: () => T): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof StoreError) || !/locked|busy/i.test(err.message) || i >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 25 + 25 * i));
+    }
+  }
 }
 
 export function register(program: Command): void {
@@ -23,7 +39,7 @@ export function register(program: Command): void {
             process.stdout.write(b ? `emergency brake ON: ${describeBrake(b)}\n` : 'emergency brake off\n');
             return b ? 1 : 0;
           }
-          const { revoked, already } = applyBrake(store, Date.now(), who(), opts.reason.replace(/\s+/g, ' ').slice(0, 200));
+          const { revoked, already } = await retry(() => applyBrake(store, Date.now(), who(), opts.reason.replace(/\s+/g, ' ').slice(0, 200)));
           await publishIfNoDaemon(store, config);
           process.stdout.write(already
             ? `emergency brake was already on (${describeBrake(already)}); ${revoked} grant(s) revoked\n`
@@ -35,11 +51,11 @@ export function register(program: Command): void {
     );
 
   withCommon(program.command('release').description('release the emergency brake: logins grant again')).action((opts: CommonOptions) =>
-    act(() => {
+    act(async () => {
       const config = configFrom(opts);
       const store = new SqliteStore(config.db);
       try {
-        const was = releaseBrake(store);
+        const was = await retry(() => releaseBrake(store));
         process.stdout.write(was ? `emergency brake released (it was ${describeBrake(was)}); the next logins grant again\n` : 'the emergency brake was not on\n');
       } finally {
         store.close();

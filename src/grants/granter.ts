@@ -1,7 +1,7 @@
 // Turns parsed events into grants: the time rules, the refusal policy, sessions, and one log line each.
 import type { Logger } from 'winston';
 import type { AuthEvent, LogLine } from '../core/types.js';
-import { applyBrake, brakeState } from './brake.js';
+import { applyBrake, brakeState, type BrakeState } from './brake.js';
 import type { GrantPolicy } from './policy.js';
 import type { RateGuard, Trip } from './rate-guard.js';
 import type { Store } from './store.js';
@@ -37,6 +37,22 @@ export class Granter {
   ) {}
 
   private refusedWhileBraked = 0;
+  /** Inside batch(): the brake as read once for the whole batch (undefined: read per event). */
+  private batchBrake: BrakeState | null | undefined = undefined;
+
+  /**
+   * Runs one batch (call it inside the batch's transaction) reading the brake once for all of
+   * its events instead of once per login. The transaction's snapshot keeps that exact: a brake
+   * committed by another process meanwhile makes this transaction fail and the batch is retried.
+   */
+  batch<T>(fn: () => T): T {
+    this.batchBrake = brakeState(this.store);
+    try {
+      return fn();
+    } finally {
+      this.batchBrake = undefined;
+    }
+  }
 
   reconfigure(policy: GrantPolicy, opts: GranterOptions): void {
     this.policy = policy;
@@ -74,7 +90,7 @@ export class Granter {
       this.logger.info(`refused ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where}): ${why}`);
       return { action: 'refused', why };
     }
-    const brake = brakeState(this.store);
+    const brake = this.batchBrake === undefined ? brakeState(this.store) : this.batchBrake;
     if (brake) {
       // One line per 100 refusals: a login storm behind the brake must not flood the log.
       if (this.refusedWhileBraked++ % 100 === 0) {
@@ -104,6 +120,7 @@ export class Granter {
   /** The automatic brake: every grant revoked in this same transaction, said loudly. */
   private brake(trip: Trip, now: number): void {
     const { revoked } = applyBrake(this.store, now, 'auto', trip.reason);
+    if (this.batchBrake !== undefined) this.batchBrake = brakeState(this.store);
     this.opts.guard?.reset();
     this.logger.error(`EMERGENCY BRAKE applied automatically: ${trip.reason}; ${revoked} grant(s) revoked, nothing is granted until "popgate release"; the lines that tripped it:`);
     for (const l of trip.lines) this.logger.error(`  ${l}`);
