@@ -120,7 +120,7 @@ function wide(token: string): string | null {
   const v4 = !ip.includes(':');
   const bits = m[2] === undefined ? (v4 ? 32 : 128) : Number(m[2]);
   const priv = v4 ? /^(10|127)\./.test(ip) || (/^172\.(1[6-9]|2\d|3[01])\./.test(ip) && bits >= 12) || (/^192\.168\./.test(ip) && bits >= 16) : /^f[cd]/.test(ip) || /^fe[89ab]/.test(ip);
-  if (v4 ? bits < 8 || (bits <= 16 && !priv) : bits < 16 || (bits < 32 && !priv)) return `${token} (/${bits})`;
+  if (v4 ? bits < 8 || (bits <= 16 && !priv) : bits < 7 || (bits < 32 && !priv)) return `${token} (/${bits})`;
   return null;
 }
 

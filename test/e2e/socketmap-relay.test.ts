@@ -2,7 +2,7 @@
 // socketmap:unix:private/popgate-socketmap:popgate in smtpd_relay_restrictions, chrooted).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { postfixAccount } from '../../src/publish/postfix-user.js';
 import { cli, e2eSkip, isAccepted, isRelayDenied, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
@@ -15,6 +15,7 @@ const skip = await e2eSkip();
 const running: DaemonHandle[] = [];
 after(async () => {
   for (const d of running) await d.stop('SIGKILL');
+  rmSync(SOCKET, { force: true }); // a killed daemon leaves it; nobody else listens there during e2e
 });
 
 async function daemon(settings: Record<string, string> = {}): Promise<DaemonHandle> {
