@@ -1,4 +1,5 @@
-// Dovecot 1.x–2.4: the login process logs `Login:` with rip= (the client) and, from 2.0 on,
+// Dovecot 1.x–2.4: the login process logs `Login:` (2.4: `Logged in:`; its failures say `Login
+// aborted:`) with rip= (the client) and, from 2.0 on,
 // session=<id>; the mail process logs the session's end with the same id in its `<pid><id>`
 // prefix. Read from syslog (tag `dovecot`, or `dovecot[pid]` when journald forwards it; 1.x and
 // 0.99 also logged as `imap-login` / `pop3-login`), from journald's JSON (the login and mail
@@ -14,7 +15,7 @@ const LEVEL = '(?:Info: )?';
 // login_log_format_elements that carry no client text (ports, pids); session last.
 const NOTE = '[A-Za-z][A-Za-z0-9 :._()/-]{0,200}';
 const TRAILER = `(?:, (?:mpid|pid|rport|lport)=\\d{1,10})*(?:, ${NOTE}){0,6}?(?:, session=<(?<session>${SESSION_ID})>)?`;
-const LOGIN = `Login: user=<(?<user>${USER_TEXT})>, method=${MECH}, rip=(?<ip>${IP}), lip=${IP}${TRAILER}`;
+const LOGIN = `(?:Login|Logged in): user=<(?<user>${USER_TEXT})>, method=${MECH}, rip=(?<ip>${IP}), lip=${IP}${TRAILER}`;
 
 export const dovecot: ParserSpec = {
   name: 'dovecot',
@@ -22,7 +23,7 @@ export const dovecot: ParserSpec = {
   tags: ['dovecot', 'imap-login', 'pop3-login'],
   comms: ['dovecot', 'imap-login', 'pop3-login', 'imap', 'pop3', 'log'],
   untagged: true,
-  needles: ['Login: ', 'Logged out', 'Disconnected', 'Connection closed'],
+  needles: ['Login: ', 'Logged in: ', 'Logged out', 'Disconnected', 'Connection closed'],
   rules: [
     { id: 'login', kind: 'login', pattern: anchored(`(?<proto>pop3|imap)-login: ${LEVEL}${LOGIN}`) },
     // 1.x / 0.99 with the login process's own syslog ident: the tag names the protocol.

@@ -16,6 +16,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CAPTURE_BASE=${CAPTURE_BASE:-/var/tmp/popgate-capture}
 CAPTURE_MIRROR=${CAPTURE_MIRROR:-http://deb.debian.org/debian}
+# Debian release of the chroot; bookworm (12) unless a script needs another (dovecot24.sh: trixie).
+CAPTURE_SUITE=${CAPTURE_SUITE:-bookworm}
 CAPTURE_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 [[ $(id -u) -eq 0 ]] || { echo "capture: run as root" >&2; exit 1; }
@@ -26,9 +28,10 @@ chroot_prepare() {
   if [[ ! -x $CHROOT/usr/bin/apt-get ]]; then
     command -v debootstrap >/dev/null || apt-get install -y -q debootstrap >/dev/null
     local base=$CAPTURE_BASE/base
+    [[ $CAPTURE_SUITE == bookworm ]] || base=$CAPTURE_BASE/base-$CAPTURE_SUITE
     if [[ ! -x $base/usr/bin/apt-get ]]; then
       debootstrap --variant=minbase --include=rsyslog,python3,procps,openssl,ca-certificates \
-        bookworm "$base" "$CAPTURE_MIRROR" >"$CAPTURE_BASE/debootstrap.log" 2>&1 ||
+        "$CAPTURE_SUITE" "$base" "$CAPTURE_MIRROR" >"$CAPTURE_BASE/debootstrap.log" 2>&1 ||
         { echo "capture: debootstrap failed, see $CAPTURE_BASE/debootstrap.log" >&2; exit 1; }
       # package scripts must not start daemons: this script starts them itself
       printf '#!/bin/sh\nexit 101\n' >"$base/usr/sbin/policy-rc.d"
