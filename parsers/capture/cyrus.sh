@@ -7,11 +7,14 @@
 # (lib/chroot.sh), on loopback ports 1311x/1314x/1399x.
 #
 # Usage: parsers/capture/cyrus.sh [OUT_DIR]   (default /tmp/popgate-capture/cyrus)
+#        CAPTURE_SUITE=trixie parsers/capture/cyrus.sh   (Debian 13: cyrus-imapd 3.10)
 source "$(dirname "$0")/lib/chroot.sh"
-OUT=${1:-/tmp/popgate-capture/cyrus}
+NAME=cyrus
+[[ $CAPTURE_SUITE == bookworm ]] || NAME=cyrus-$CAPTURE_SUITE
+OUT=${1:-/tmp/popgate-capture/$NAME}
 P_POP3=13110 P_POP3S=13995 P_IMAP=13143 P_IMAPS=13993
 
-chroot_prepare cyrus cyrus-imapd cyrus-pop3d cyrus-common sasl2-bin openssl
+chroot_prepare $NAME cyrus-imapd cyrus-pop3d cyrus-common sasl2-bin openssl
 chroot_stop; mount -t proc proc "$CHROOT/proc"
 
 # TLS certificate, configuration (Debian's defaults kept, popminpoll: 1 among them)
