@@ -75,6 +75,8 @@ export class Daemon {
   private stopping = false;
   private dnsbl: Dnsbl | null;
   private lastBrake: string | null = null;
+  /** A backlog batch changed grants: publish once the log is caught up. */
+  private publishWhenCaughtUp = false;
 
   private constructor(private config: Config, private readonly logger: Logger, private policy: GrantPolicy) {
     this.store = new SqliteStore(config.db);
@@ -88,6 +90,7 @@ export class Daemon {
         value: config.map_value,
         // The emergency brake publishes nothing, whatever the store holds.
         addresses: () => (brakeState(this.store) ? [] : this.store.activeIps(Date.now())),
+        text: () => (brakeState(this.store) ? '' : this.store.mapText(Date.now(), config.map_value)),
         postmapCommand: config.postmap_command,
         postconfCommand: config.postconf_command,
         logger,
@@ -124,6 +127,11 @@ export class Daemon {
     const entry = { source, state: this.engine.newSource() };
     this.sources.set(path, entry);
     await source.start((lines, pos) => this.handleBatch(path, entry.state, lines, pos));
+    // Caught up: the backlog's grants are published at once, in one build.
+    if (this.publishWhenCaughtUp) {
+      this.publishWhenCaughtUp = false;
+      for (const p of this.publishers) p.changed();
+    }
   }
 
   /**
@@ -149,13 +157,21 @@ export class Daemon {
     })).then((vetoes) => this.commit(name, events, pos, Date.now(), new Map(vetoes)));
   }
 
+  /**
+   * The map is rebuilt only when its content may differ: a new grant (or the brake), or a renewal
+   * or logout that made an address active or inactive — not for renewals of granted addresses.
+   * While a log is caught up, one build follows the whole backlog (see addSource).
+   */
   private commit(name: string, events: Pending[], pos: Position | null, now: number, vetoes: Map<string, string | null> | null): void {
     let changed = false;
+    let moved = false;
+    const activeChanges = this.store.activeChanges;
     try {
       this.store.transaction(() => {
         for (const { ev, line } of events) {
           const out = this.granter.apply(ev, line, now, vetoes?.get(ev.ip) ?? null);
-          if (out.action === 'grant' || out.action === 'renew' || out.action === 'logout') changed = true;
+          if (out.action === 'grant') changed = true;
+          else if (out.action === 'renew' || out.action === 'logout') moved = true;
         }
         if (pos) this.store.setPosition(name, pos, now);
       });
@@ -163,10 +179,12 @@ export class Daemon {
       this.logger.error(`${describe(err)} (the lines are read again)`);
       throw err;
     }
+    if (this.store.activeChanges !== activeChanges) changed = true;
     if (changed) {
-      for (const p of this.publishers) p.changed();
-      this.scheduleExpiry();
+      if (events[events.length - 1]!.line.live) for (const p of this.publishers) p.changed();
+      else this.publishWhenCaughtUp = true;
     }
+    if (changed || moved) this.scheduleExpiry();
   }
 
   private pollExternal(): void {

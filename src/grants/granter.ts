@@ -81,7 +81,8 @@ export class Granter {
       if (!ev.session) return { action: 'ignored', why: 'logout without a session' };
       const ip = this.store.logout(ev.session, at, this.opts.graceMs);
       if (!ip) return { action: 'ignored', why: 'no open session' };
-      this.logger.debug(`logout ${ip} user=${ev.user ?? '-'} (${ev.server}, ${where}); grace from ${new Date(at).toISOString()}`);
+      // Built only when shown: one logout per login, and the hot path of a catch-up.
+      if (this.logger.isDebugEnabled()) this.logger.debug(`logout ${ip} user=${ev.user ?? '-'} (${ev.server}, ${where}); grace from ${new Date(at).toISOString()}`);
       return { action: 'logout', at };
     }
     if (at + this.opts.graceMs <= now) return { action: 'stale', why: 'login older than the grace' };

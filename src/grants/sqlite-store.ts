@@ -47,18 +47,20 @@ export class SqliteStore implements Store {
     this.stmt = {
       // Hot path (a login or a logout per event): few statements, positional parameters, no row objects.
       exists: p('SELECT 1 FROM grants WHERE ip = ?').pluck(),
+      expiresOf: p('SELECT expires_at FROM grants WHERE ip = ?').pluck(),
       insert: p(`INSERT INTO grants (ip, expires_at, login_until, manual_until, first_login, last_login, user, server, protocol)
                  VALUES (@ip, 0, @login_until, @manual_until, @at, @at, @user, @server, @protocol)`),
       renewManual: p('UPDATE grants SET manual_until = MAX(manual_until, @manual_until) WHERE ip = @ip'),
       recompute: p(RECOMPUTE),
       // A login: the grant created or renewed with its expiry computed at once (its session is stored first).
       insertLogin: p(`INSERT INTO grants (ip, expires_at, login_until, manual_until, first_login, last_login, user, server, protocol)
-                      VALUES (?, MAX(?, ${HOLD}), ?, 0, ?, ?, ?, ?, ?)`),
+                      VALUES (?, MAX(?, ${HOLD}), ?, 0, ?, ?, ?, ?, ?) RETURNING expires_at`).pluck(),
       renewLogin: p(`UPDATE grants SET login_until = MAX(login_until, ?), last_login = MAX(last_login, ?), user = ?, server = ?, protocol = ?,
-                     expires_at = MAX(login_until, ?, manual_until, ${HOLD}) WHERE ip = ?`),
+                     expires_at = MAX(login_until, ?, manual_until, ${HOLD}) WHERE ip = ? RETURNING expires_at`).pluck(),
       // A logout: the session gone, the grace from now on, the expiry computed again.
       endSession: p('DELETE FROM sessions WHERE key = ? RETURNING ip').pluck(),
-      extendLogin: p(`UPDATE grants SET login_until = MAX(login_until, ?), expires_at = MAX(login_until, ?, manual_until, ${HOLD}) WHERE ip = ?`),
+      extendLogin: p(`UPDATE grants SET login_until = MAX(login_until, ?), expires_at = MAX(login_until, ?, manual_until, ${HOLD}) WHERE ip = ?
+                      RETURNING expires_at`).pluck(),
       openSession: p(`INSERT OR REPLACE INTO sessions (key, ip, user, protocol, opened_at, hold_until)
                       VALUES (?, ?, ?, ?, ?, ?)`),
       revoke: p('DELETE FROM grants WHERE ip = ?'),
@@ -67,6 +69,8 @@ export class SqliteStore implements Store {
       flushSessions: p('DELETE FROM sessions'),
       isGranted: p('SELECT 1 FROM grants WHERE ip = ? AND expires_at > ?').pluck(),
       active: p('SELECT ip FROM grants WHERE expires_at > ? ORDER BY ip').pluck(),
+      // The whole map text in one string: no array of 100k strings to build and collect.
+      mapText: p(`SELECT group_concat(ip || ?, '' ORDER BY ip) FROM grants WHERE expires_at > ?`).pluck(),
       list: p(`SELECT g.*, (SELECT COUNT(*) FROM sessions s WHERE s.ip = g.ip) AS open_sessions
                FROM grants g WHERE expires_at > ? ORDER BY expires_at, ip`),
       expired: p('SELECT ip, user, server, protocol FROM grants WHERE expires_at <= ?'),
@@ -86,6 +90,17 @@ export class SqliteStore implements Store {
     };
   }
 
+  /**
+   * Logins and logouts that made an address active or inactive (the map's content), counted so
+   * the daemon can skip a rebuild after a batch of mere renewals; every other change counts as one.
+   */
+  activeChanges = 0;
+
+  private noteActive(before: number | undefined, after: number): void {
+    const now = Date.now();
+    if ((before !== undefined && before > now) !== after > now) this.activeChanges++;
+  }
+
   private guard<T>(what: string, fn: () => T): T {
     try {
       return fn();
@@ -103,12 +118,15 @@ export class SqliteStore implements Store {
 
   login(rec: LoginRecord, graceMs: number, maxHoldMs: number): 'grant' | 'renew' {
     return this.guard('login', () => {
-      const exists = this.stmt.exists!.get(rec.ip) !== undefined;
+      const before = this.stmt.expiresOf!.get(rec.ip) as number | undefined;
+      const exists = before !== undefined;
       if (rec.session) this.stmt.openSession!.run(rec.session, rec.ip, rec.user, rec.protocol, rec.at, rec.at + maxHoldMs);
       // MAX(login_until, manual_until, holds), as RECOMPUTE, in the same statement.
       const until = rec.at + graceMs;
-      if (exists) this.stmt.renewLogin!.run(until, rec.at, rec.user, rec.server, rec.protocol, until, rec.ip, rec.ip);
-      else this.stmt.insertLogin!.run(rec.ip, until, rec.ip, until, rec.at, rec.at, rec.user, rec.server, rec.protocol);
+      const after = exists
+        ? this.stmt.renewLogin!.get(until, rec.at, rec.user, rec.server, rec.protocol, until, rec.ip, rec.ip)
+        : this.stmt.insertLogin!.get(rec.ip, until, rec.ip, until, rec.at, rec.at, rec.user, rec.server, rec.protocol);
+      this.noteActive(before, after as number);
       const action = exists ? 'renew' : 'grant';
       this.stmt.audit!.run(rec.at, action, rec.ip, rec.user, rec.server, rec.protocol, rec.origin);
       return action;
@@ -119,7 +137,9 @@ export class SqliteStore implements Store {
     return this.guard('logout', () => {
       const ip = this.stmt.endSession!.get(session) as string | undefined;
       if (ip === undefined) return null;
-      this.stmt.extendLogin!.run(at + graceMs, at + graceMs, ip, ip);
+      const before = this.stmt.expiresOf!.get(ip) as number | undefined;
+      const after = this.stmt.extendLogin!.get(at + graceMs, at + graceMs, ip, ip) as number | undefined;
+      if (after !== undefined) this.noteActive(before, after);
       return ip;
     });
   }
@@ -159,6 +179,11 @@ export class SqliteStore implements Store {
 
   activeIps(now: number): string[] {
     return this.guard('list', () => this.stmt.active!.all(now) as string[]);
+  }
+
+  /** The map's text, `IP<TAB>value` lines sorted by address, as one string. */
+  mapText(now: number, value: string): string {
+    return this.guard('list', () => (this.stmt.mapText!.get(`\t${value}\n`, now) as string | null) ?? '');
   }
 
   list(now: number): Grant[] {

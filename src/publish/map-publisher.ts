@@ -13,6 +13,8 @@ export interface MapPublisherOptions {
   value: string;
   /** Current granted addresses, sorted. */
   addresses: () => string[];
+  /** Or the map's whole text at once (`IP<TAB>value` lines, sorted): less garbage with 100k grants. */
+  text?: () => string;
   postmapCommand: string;
   postconfCommand: string;
   logger: Logger;
@@ -91,8 +93,7 @@ export class MapPublisher implements Publisher {
 
   /** One build; skipped when the content is what is already live. */
   private async build(): Promise<void> {
-    const ips = this.o.addresses();
-    const content = ips.map((ip) => `${ip}\t${this.o.value}\n`).join('');
+    const content = this.o.text ? this.o.text() : this.o.addresses().map((ip) => `${ip}\t${this.o.value}\n`).join('');
     const { path } = this.o.map;
     if (content === this.lastContent && (await exists(path + this.suffix))) return;
     const tmp = `${path}.popgate-new`;
@@ -111,8 +112,14 @@ export class MapPublisher implements Publisher {
     }
     this.lastContent = content;
     this.builds++;
-    this.o.logger.debug(`published ${ips.length} address(es) to ${this.name}`);
+    if (this.o.logger.isDebugEnabled()) this.o.logger.debug(`published ${count(content)} address(es) to ${this.name}`);
   }
+}
+
+function count(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 async function exists(path: string): Promise<boolean> {
