@@ -22,7 +22,8 @@ export const courier: ParserSpec = {
     {
       id: 'login',
       kind: 'login',
-      pattern: anchored(`LOGIN, user=(?<user>${USER_TEXT}), ${SESSION}(?:, protocol=(?<proto>IMAP|POP3))?`),
+      // Courier 5.2 (Debian 13) appends `, stls=1` / `, starttls=1` after a TLS login.
+      pattern: anchored(`LOGIN, user=(?<user>${USER_TEXT}), ${SESSION}(?:, protocol=(?<proto>IMAP|POP3))?(?:, [a-z]{1,16}=\\d{1,20}){0,4}`),
     },
     {
       id: 'logout',

@@ -5,12 +5,15 @@
 # packages, so it runs in a throw-away chroot (lib/chroot.sh), on loopback ports 1211x/1214x/1299x.
 #
 # Usage: parsers/capture/courier.sh [OUT_DIR]   (default /tmp/popgate-capture/courier)
+#        CAPTURE_SUITE=trixie parsers/capture/courier.sh   (Debian 13: courier-imap 5.2)
 # Output: OUT_DIR/all.log (Debian 12's rsyslog default, RFC 3339), OUT_DIR/all-trad.log (RFC 3164).
 source "$(dirname "$0")/lib/chroot.sh"
-OUT=${1:-/tmp/popgate-capture/courier}
+NAME=courier
+[[ $CAPTURE_SUITE == bookworm ]] || NAME=courier-$CAPTURE_SUITE
+OUT=${1:-/tmp/popgate-capture/$NAME}
 P_POP3=12110 P_POP3S=12995 P_IMAP=12143 P_IMAPS=12993
 
-chroot_prepare courier courier-pop courier-imap courier-authdaemon openssl
+chroot_prepare $NAME courier-pop courier-imap courier-authdaemon openssl
 chroot_stop; mount -t proc proc "$CHROOT/proc"
 
 # users (PAM → shadow inside the chroot), with Maildirs
@@ -32,10 +35,10 @@ grep -q '^MAXPERIP=' "$CHROOT/etc/courier/pop3d" && sed -i 's/^MAXPERIP=.*/MAXPE
 chroot_syslog
 mkdir -p "$CHROOT/run/courier/authdaemon"
 in_chroot sh -c '/usr/sbin/authdaemond start'
-in_chroot /usr/sbin/pop3d start
-in_chroot /usr/sbin/pop3d-ssl start
-in_chroot /usr/sbin/imapd start
-in_chroot /usr/sbin/imapd-ssl start
+in_chroot /usr/lib/courier/pop3d start
+in_chroot /usr/lib/courier/pop3d-ssl start
+in_chroot /usr/lib/courier/imapd start
+in_chroot /usr/lib/courier/imapd-ssl start
 for p in $P_POP3 $P_POP3S $P_IMAP $P_IMAPS; do wait_port "$p"; done
 
 {
