@@ -184,8 +184,19 @@ export class LogGenerator {
 
   /** A successful login of client number `i` (its own address, not one of the `clients`), stamped `ms`. */
   loginLine(ms: number, i: number, v6: boolean): string {
+    return this.session(ms, i, v6).login;
+  }
+
+  /** A login of client `i` and the line that ends its session (stamped `ms` too; write it later). */
+  session(ms: number, i: number, v6: boolean): { login: string; logout: string } {
     const ip = clientIp(i, v6);
-    return `${this.stamp(ms)} ${this.o.host} dovecot: imap-login: Login: user=<bench${i}>, method=PLAIN, rip=${ip}, lip=${v6 ? '2001:db8:ffff::1' : '192.0.2.1'}, mpid=${this.nextPid()}, TLS, session=<${this.id(16)}>`;
+    const pid = this.nextPid();
+    const id = this.id(16);
+    const head = `${this.stamp(ms)} ${this.o.host} dovecot: `;
+    return {
+      login: `${head}imap-login: Login: user=<bench${i}>, method=PLAIN, rip=${ip}, lip=${v6 ? '2001:db8:ffff::1' : '192.0.2.1'}, mpid=${pid}, TLS, session=<${id}>`,
+      logout: `${head}imap(bench${i})<${pid}><${id}>: Disconnected: Logged out in=45 out=844 deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0`,
+    };
   }
 
   /** The next line, stamped `ms`. */

@@ -14,12 +14,15 @@ import { benchLogger, peakRssMb, round, runChild, sleep } from './util.js';
 
 export interface MemoryReport {
   grants: number;
+  openSessions: number;
   /** Phase 1: catching up the 100k logins. */
   catchupMs: number;
   catchupPeakRssMb: number;
   /** Phase 2: restart with 100k grants, live logins, lookups. */
   startMs: number;
   peakRssMb: number;
+  /** Phase 2 again with node --max-semi-space-size=2 (V8's young generation capped at 2 × 2 MB). */
+  peakRssSmallYoungMb: number;
   storeLookupsPerSec: number;
   policyLookupsPerSec: number | 'not built yet';
   socketmapLookupsPerSec: number | 'not built yet';
@@ -28,16 +31,27 @@ export interface MemoryReport {
 const GRANTS = 100_000;
 const LOOKUP_MS = 1000;
 
-/** A log of GRANTS logins from distinct addresses over the last ten minutes (written by the parent). */
+/** Sessions still open at the end (long IMAP IDLE sessions); the others ended (POP3, short IMAP). */
+const OPEN_SESSIONS = 20_000;
+
+/**
+ * A log of GRANTS logins from distinct addresses over the last ten minutes (written by the
+ * parent); each session ends 50 lines later, except one in five.
+ */
 export function writeLoginLog(path: string): void {
   const gen = new LogGenerator({ seed: 11, clients: 1, format: 'rfc3339' });
   const fd = openSync(path, 'w');
   const now = Date.now();
+  const ends: string[] = [];
   let text = '';
   for (let i = 0; i < GRANTS; i++) {
-    text += gen.loginLine(now - 600_000 + i * 5, i, i % 3 === 0) + '\n';
+    const s = gen.session(now - 600_000 + i * 5, i, i % 3 === 0);
+    text += s.login + '\n';
+    if (i % (GRANTS / OPEN_SESSIONS) !== 0) ends.push(s.logout);
+    if (ends.length > 50) text += ends.shift() + '\n';
     if (i % 10_000 === 9999) (writeSync(fd, text), (text = ''));
   }
+  writeSync(fd, text + ends.map((l) => l + '\n').join(''));
   closeSync(fd);
 }
 
@@ -71,9 +85,10 @@ export async function memoryChild(log: string, dir: string, phase: string): Prom
   await daemon.settled();
   const ms = round(performance.now() - t0, 0);
   const grants = daemon.store.activeIps(Date.now()).length;
+  const openSessions = daemon.store.openSessions().length;
   if (phase === 'catchup') {
     await daemon.stop();
-    return { grants, catchupMs: ms, catchupPeakRssMb: peakRssMb() };
+    return { grants, openSessions, catchupMs: ms, catchupPeakRssMb: peakRssMb() };
   }
   // Live: renewals of granted addresses and a few new ones, 2,000 lines/s for 2 s.
   const gen = new LogGenerator({ seed: 12, clients: 1, format: 'rfc3339' });
@@ -96,7 +111,7 @@ export async function memoryChild(log: string, dir: string, phase: string): Prom
   const policyLookupsPerSec = await live('policy');
   const socketmapLookupsPerSec = await live('socketmap');
   await daemon.stop();
-  return { grants, startMs: ms, peakRssMb: peakRssMb(), storeLookupsPerSec, policyLookupsPerSec, socketmapLookupsPerSec };
+  return { grants, openSessions, startMs: ms, peakRssMb: peakRssMb(), storeLookupsPerSec, policyLookupsPerSec, socketmapLookupsPerSec };
 }
 
 /** Both phases, each in its own process, on one log and one database. */
@@ -105,5 +120,6 @@ export async function memory(dir: string): Promise<MemoryReport> {
   writeLoginLog(log);
   const one = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'catchup'], 240_000);
   const two = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'steady'], 240_000);
-  return { ...one, ...two } as MemoryReport;
+  const small = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'steady'], 240_000, ['--max-semi-space-size=2']);
+  return { ...one, ...two, peakRssSmallYoungMb: small.peakRssMb! } as MemoryReport;
 }
