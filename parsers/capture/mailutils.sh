@@ -6,11 +6,14 @@
 # throw-away chroot (lib/chroot.sh), on loopback ports 1411x / 1414x.
 #
 # Usage: parsers/capture/mailutils.sh [OUT_DIR]   (default /tmp/popgate-capture/mailutils)
+#        CAPTURE_SUITE=trixie parsers/capture/mailutils.sh   (Debian 13: mailutils 3.19)
 source "$(dirname "$0")/lib/chroot.sh"
-OUT=${1:-/tmp/popgate-capture/mailutils}
+NAME=mailutils
+[[ $CAPTURE_SUITE == bookworm ]] || NAME=mailutils-$CAPTURE_SUITE
+OUT=${1:-/tmp/popgate-capture/$NAME}
 P_POP3=14110 P_IMAP=14143
 
-chroot_prepare mailutils mailutils-pop3d mailutils-imap4d openssl
+chroot_prepare $NAME mailutils-pop3d mailutils-imap4d openssl
 chroot_stop; mount -t proc proc "$CHROOT/proc"
 
 for u in alice bob; do

@@ -23,6 +23,7 @@ interface Template {
 const T: Template[] = [
   { parser: 'courier', total: 256, lines: (u, ip) => [`Nov 25 10:00:00 mx pop3d: LOGIN, user=${u}, ip=[${ip.includes(':') ? ip : `::ffff:${ip}`}], port=[4321]`] },
   { parser: 'courier', total: 256, lines: (u, ip) => [`Nov 25 10:00:00 mx imapd-ssl: LOGIN, user=${u}, ip=[${ip}], port=[4321], protocol=IMAP`] },
+  { parser: 'courier', total: 256, lines: (u, ip) => [`Nov 25 10:00:00 mx imapd: LOGIN, user=${u}, ip=[${ip}], port=[4321], protocol=IMAP, starttls=1`] },
   { parser: 'cyrus', total: 256, lines: (u, ip) => [`Nov 25 10:00:00 mx cyrus/imap[77]: login: client.example.net [${ip}] ${u} plaintext User logged in SESSIONID=<mx-77-1>`] },
   { parser: 'cyrus', total: 256, lines: (u, ip) => [`Nov 25 10:00:00 mx cyrus/pop3s[78]: login: [${ip}] ${u} PLAIN+TLS User logged in SESSIONID=<mx-78-1>`] },
   {
@@ -50,6 +51,10 @@ const T: Template[] = [
   { parser: 'teapop', lines: (u, ip) => [`Nov 25 10:00:00 mx teapop[90]: Successful login for ${u} from client.example.net [${ip}]`] },
   { parser: 'cucipop', lines: (u, ip) => [`Nov 25 10:00:00 mx cucipop[91]: ${u} ${ip} 0, 3 (4512), 0 (0)`] },
   { parser: 'apple', total: 256, lines: (u, ip) => [`Jul 14 2004 10:41:27 IMAP User "${u}" log on successful from ${ip}`] },
+  {
+    parser: 'dovecot',
+    lines: (u, ip) => [`Nov 25 10:00:00 mx dovecot: pop3-login: Logged in: user=<${u}>, method=PLAIN, rip=${ip}, lip=192.0.2.1, mpid=1, secured, session=<abcDEF12>`],
+  },
   {
     parser: 'dovecot',
     lines: (u, ip) => [`Nov 25 10:00:00 mx dovecot: imap-login: Login: user=<${u}>, method=PLAIN, rip=${ip}, lip=192.0.2.1, mpid=1, TLS, session=<abcDEF12>`],
