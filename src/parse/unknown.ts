@@ -6,7 +6,7 @@ import { canonicalIp } from '../net/ip.js';
 const ADDRESS = /(?<![0-9A-Za-z.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::\d{1,3}(?:\.\d{1,3}){3})?)(?![0-9A-Za-z.:])/g;
 const LOGIN_WORD = /\b(?:log(?:ged)?[ -]?(?:in|on)|login|auth\w*|user)\b/i;
 /** Failures, and SMTP AUTH (not a POP/IMAP login): not worth pointing out. */
-const NOT_A_LOGIN = /fail|invalid|denied|refus|reject|\bbad|error|unknown user|not found|sasl|smtp/i;
+const NOT_A_LOGIN = /fail|invalid|denied|refus|reject|abort|disconnect|\bbad|error|unknown user|not found|sasl|smtp/i;
 
 /** The address of a line that looks like an unrecognised login, or null. */
 export function looksLikeLogin(text: string): string | null {

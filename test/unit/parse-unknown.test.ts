@@ -16,6 +16,7 @@ describe('looksLikeLogin', () => {
     'Nov 25 16:21:17 vm postfix/smtpd[1]: connect from unknown[192.0.2.1]',
     'Nov 25 16:21:17 vm mypopd[1]: user carol logged in, version 1.2.3.4.5',
     'Nov 25 16:21:17 vm mypopd[1]: user carol logged in at 10:11:12',
+    'Nov 25 17:01:28 imap-login: Info: Login aborted: Connection closed (no auth attempts in 0 secs): user=<>, rip=127.0.0.8, lip=127.0.0.1',
   ];
   for (const line of no) it(`ignores: ${line.slice(16, 80)}`, () => assert.equal(looksLikeLogin(line), null));
 });
