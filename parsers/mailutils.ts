@@ -13,7 +13,7 @@ export const mailutils: ParserSpec = {
   name: 'mailutils',
   description: 'GNU Mailutils pop3d / imap4d (needs acl log and logging session-id)',
   tags: ['pop3d', 'imap4d', 'gnu-pop3d', 'mailutils-pop3d', 'mailutils-imap4d'],
-  comms: ['pop3d', 'imap4d'],
+  comms: ['pop3d', 'imap4d', 'gnu-pop3d'],
   needles: ['logged in', 'undefined ACL result', 'session ended for user', 'session terminating for user', 'eof on input', '.', ':'],
   linkWindowMs: 10 * 60_000,
   rules: [
