@@ -168,11 +168,14 @@ export class Daemon {
     const activeChanges = this.store.activeChanges;
     try {
       this.store.transaction(() => {
-        for (const { ev, line } of events) {
-          const out = this.granter.apply(ev, line, now, vetoes?.get(ev.ip) ?? null);
-          if (out.action === 'grant') changed = true;
-          else if (out.action === 'renew' || out.action === 'logout') moved = true;
-        }
+        // The brake is read once for the whole batch (Granter.batch).
+        this.granter.batch(() => {
+          for (const { ev, line } of events) {
+            const out = this.granter.apply(ev, line, now, vetoes?.get(ev.ip) ?? null);
+            if (out.action === 'grant') changed = true;
+            else if (out.action === 'renew' || out.action === 'logout') moved = true;
+          }
+        });
         if (pos) this.store.setPosition(name, pos, now);
       });
     } catch (err) {
