@@ -77,6 +77,18 @@ describe('socketmap mode against real Postfix', { skip }, () => {
     await d.stop();
   });
 
+  it('inet:127.0.0.1:PORT: Postfix\'s own socketmap client (postmap -q) gets OK and NOTFOUND', async () => {
+    const d = await daemon({ socketmap: 'inet:127.0.0.1:10047' });
+    const src = loopbackAddress();
+    const q = (key: string) => spawnSync('postmap', ['-q', key, 'socketmap:inet:127.0.0.1:10047:popgate'], { encoding: 'utf8' });
+    assert.equal(q(src).status, 1);
+    cli(['grant', src, '--for', '10m', '--config', d.config]);
+    assert.deepEqual([q(src).status, q(src).stdout.trim()], [0, 'OK']);
+    assert.equal(q('unknown').status, 1);
+    await d.stop();
+    assert.notEqual(q(src).status, 0, 'nothing answers once popgate stopped');
+  });
+
   it('a wrong map name, a stopped or a killed popgate: 451 4.3.5, never 250', async () => {
     const wrong = await daemon({ socketmap_name: 'other' });
     const src = loopbackAddress();
