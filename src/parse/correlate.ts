@@ -52,16 +52,19 @@ export class BoundedMap<V> {
   }
 }
 
-/** Held logins that are due: by the current line's own time, or by the clock. */
+/**
+ * Held logins that are due: by the current line's own time, or by the clock. Holds are kept in
+ * the order they were made, so the scan stops at the first one not yet due: a busy server with
+ * many logins held at once costs one check per line, not one per hold.
+ */
 export function dueHolds(holds: BoundedMap<Held>, lineTime: number | null, nowMs: number): AuthEvent[] {
   const out: AuthEvent[] = [];
-  for (const [key, h] of [...holds.entries()]) {
+  for (const [key, h] of holds.entries()) {
     const byLine = lineTime !== null && lineTime - h.at >= h.holdMs;
     const byClock = nowMs - h.heldAt >= h.holdMs;
-    if (byLine || byClock) {
-      holds.delete(key);
-      out.push(h.event);
-    }
+    if (!byLine && !byClock) break;
+    holds.delete(key);
+    out.push(h.event);
   }
   return out;
 }
