@@ -151,8 +151,16 @@ export class Engine {
     return v;
   }
 
+  /** Consecutive lines mostly share a stamp: the last one parsed is kept. */
+  private lastStamp = { text: '', kind: '', ref: 0, ms: null as number | null };
+
   private stampOf(prefix: Prefix, referenceMs: number): number | null {
-    return prefix.stamp && prefix.stampKind ? parseStamp(prefix.stampKind, prefix.stamp, referenceMs) : null;
+    if (!prefix.stamp || !prefix.stampKind) return null;
+    const c = this.lastStamp;
+    if (c.text === prefix.stamp && c.kind === prefix.stampKind && c.ref === referenceMs) return c.ms;
+    const ms = parseStamp(prefix.stampKind, prefix.stamp, referenceMs);
+    this.lastStamp = { text: prefix.stamp, kind: prefix.stampKind, ref: referenceMs, ms };
+    return ms;
   }
 
   /** The time of a line no rule matched: only needed while a login is held. */
