@@ -1,8 +1,9 @@
 // Qpopper (popper / qpopper / in.qpopper): with login logging, `(vX) POP login by user "U" at
 // (HOST) IP [pop_log.c:244]`; at the end of every served session `Stats: U N N N N HOST IP`. Also
-// Qpopper's own log file (`stamp [popper] …`). The user name is quoted client text that may hold
-// `" at (x) 203.0.113.9` (the CVE-2001-1075 trick): the fixed tail anchored at the end is what
-// names the client. The Stats line is the only trace of older setups, so it grants too.
+// Qpopper's own log file (`stamp [popper] …`, or `Wed Nov 25 16:03:47 2026 [pid]  Stats: …`). The
+// user name is quoted client text that may hold `" at (x) 203.0.113.9` (the CVE-2001-1075 trick):
+// the fixed tail anchored at the end is what names the client. The Stats line is the only trace of
+// older setups, so it grants too.
 import type { ParserSpec } from '../src/parse/spec.js';
 import { anchored, HOSTNAME, IP, USER_TEXT } from '../src/parse/vocabulary.js';
 
@@ -13,6 +14,8 @@ export const qpopper: ParserSpec = {
   name: 'qpopper',
   description: 'Qpopper (POP login by user …, Stats:, syslog or its own log)',
   tags: ['qpopper', 'in.qpopper', 'popper', 'in.popper', 'qpopper3', 'qpopper4'],
+  // Its own log file: `[popper]` after the stamp (a tag), or a ctime stamp and `[pid]` (no tag).
+  untagged: true,
   needles: ['POP login by user', 'Stats: '],
   sessionFromPid: true,
   rules: [

@@ -3,7 +3,7 @@
 // `<mail.info>` after the stamp, and Solaris' `[ID 123 mail.info]` after the tag), RFC 3339 (rsyslog's default on Debian), a raw `<pri>` in front
 // (read from the socket), RFC 5424 (`<pri>1 stamp host app procid msgid sd msg`), TAI64N
 // (multilog `@4000…`), journalctl's short-unix and short-full, and servers' own log files (`stamp program: msg`, no host, no tag; Qpopper's
-// `stamp [popper] msg`; Apple Mail Server's `Jul 14 2004 10:41:27 msg`).
+// `stamp [popper] msg` and `ctime [pid] msg`; Apple Mail Server's `Jul 14 2004 10:41:27 msg`).
 import type { StampKind } from './timestamps.js';
 
 export interface Prefix {
@@ -87,6 +87,15 @@ function fullLength(line: string, at: number): number {
   const sp = line.indexOf(' ', at + 24);
   if (line[at + 23] !== ' ' || sp < 0 || sp - at > 32) return 0;
   return sp - at;
+}
+
+/** Length of a ctime(3) stamp, `Wed Nov 25 16:03:47 2026` (Qpopper's own log), or 0. */
+function ctimeLength(line: string, at: number): number {
+  if (WEEKDAYS.indexOf(line.slice(at, at + 3)) % 3 !== 0 || line[at + 3] !== ' ') return 0;
+  return yearStampLength(`${line.slice(at + 4, at + 11)}${line.slice(at + 20, at + 24)} ${line.slice(at + 11, at + 19)}`, 0) &&
+    line[at + 19] === ' ' && line[at + 24] === ' '
+    ? 24
+    : 0;
 }
 
 /** Length of a TAI64N stamp (`@` and 24 hex digits) at `at`, or 0. */
@@ -181,6 +190,13 @@ export function splitPrefix(line: string): Prefix {
   if ((len = rfc3339Length(line, at))) return hostAndTag(line, at + len, 'rfc3339', line.slice(at, at + len));
   if ((len = epochLength(line, at))) return hostAndTag(line, at + len, 'epoch', line.slice(at, at + len));
   if ((len = fullLength(line, at))) return hostAndTag(line, at + len, 'full', line.slice(at, at + len));
+  if ((len = ctimeLength(line, at))) {
+    // Qpopper's own log: `Wed Nov 25 16:03:47 2026 [1234]  Stats: …`, the pid in brackets.
+    const m = /^ \[(\d{1,10})\] /.exec(line.slice(at + len, at + len + 14));
+    const stamp = line.slice(at, at + len);
+    if (m) return { ...NONE, stampKind: 'ctime', stamp, pid: Number(m[1]), body: line.slice(at + len + m[0].length) };
+    return { ...NONE, stampKind: 'ctime', stamp, body: line.slice(at + len + 1) };
+  }
   if ((len = yearStampLength(line, at))) {
     // Apple Mail Server's own logs: no host, no tag.
     return { ...NONE, stampKind: 'rfc3164y', stamp: line.slice(at, at + len), body: line.slice(at + len + 1) };

@@ -2,7 +2,7 @@
 // instead of `T`, Dovecot's custom log_timestamp), TAI64N (daemontools multilog), and journald's
 // microseconds since the epoch. Parsed lazily, only for lines that matched a rule.
 
-export type StampKind = 'rfc3164' | 'rfc3164y' | 'rfc3339' | 'tai64n' | 'epoch-us' | 'epoch' | 'full';
+export type StampKind = 'rfc3164' | 'rfc3164y' | 'rfc3339' | 'tai64n' | 'epoch-us' | 'epoch' | 'full' | 'ctime';
 
 const MONTHS: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
@@ -27,6 +27,9 @@ export function parseStamp(kind: StampKind, text: string, referenceMs: number): 
       return /^\d{9,11}\.\d{1,9}$/.test(text) ? Math.floor(Number(text) * 1000) : null;
     case 'full':
       return parseFull(text);
+    case 'ctime':
+      // `Wed Nov 25 16:03:47 2026` → `Nov 25 2026 16:03:47`
+      return parseYearStamp(`${text.slice(4, 11)}${text.slice(20, 24)} ${text.slice(11, 19)}`);
     case 'epoch-us':
       return /^\d{1,17}$/.test(text) ? Math.floor(Number(text) / 1000) : null;
   }
