@@ -2,7 +2,7 @@
 // fs.watch on the directory makes it react at once; a 1 s stat is the safety net for missed events.
 // (The `tail` package hides byte offsets and inode changes, which durable positions need.)
 import { createHash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
+import { readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { open, stat, readdir, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'winston';
@@ -224,7 +224,9 @@ export class FileSource implements Source {
 
   /** Notices rotation (new inode), deletion and truncation (copytruncate). */
   private async checkIdentity(): Promise<void> {
-    const st = await stat(this.name, { bigint: true }).catch((err) => (isMissing(err) ? null : Promise.reject(err)));
+    // Synchronous: a stat of a local file takes microseconds, a trip through libuv's thread pool
+    // up to milliseconds on a busy machine, and this is on the way from a login line to its grant.
+    const st = statOrNull(this.name);
     const cur = this.current;
     if (!st) return; // deleted or renamed away: keep reading the open handle until a new file appears
     if (cur && String(st.dev) === cur.dev && String(st.ino) === cur.ino) {
@@ -258,7 +260,8 @@ export class FileSource implements Source {
     const buf = this.buf;
     for (;;) {
       if (this.stopped) return;
-      const { bytesRead } = await h.fh.read(buf, 0, size, h.offset);
+      // Synchronous too (page cache, at most 1 MiB): the batch handler that follows blocks longer.
+      const bytesRead = readSync(h.fh.fd, buf, 0, size, h.offset);
       if (bytesRead === 0) return;
       let end = buf.lastIndexOf(10, bytesRead - 1);
       let consumed: number;
@@ -281,7 +284,18 @@ export class FileSource implements Source {
       const position: Position = { dev: h.dev, ino: h.ino, fingerprint, offset: h.offset + consumed, line: h.line + parts.length };
       await this.handler!(lines, h === this.current || h.resumed ? position : null);
       Object.assign(h, position);
+      // A full read means more is waiting (a backlog): let timers and live answers run in between.
+      if (bytesRead === size) await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+}
+
+function statOrNull(path: string) {
+  try {
+    return statSync(path, { bigint: true });
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
   }
 }
 
