@@ -98,5 +98,5 @@ export async function relayTest(o: RelayTestOptions): Promise<RelayTestReport> {
   if (localDomain.toLowerCase() === OUTSIDE) throw new RelayTestError('--local-domain', `${OUTSIDE} is the outside domain of the probes`, 'give the server\'s real domain', false);
   const results: ProbeResult[] = [];
   for (const probe of probes({ local: localDomain, serverLiteral: literal(server) })) results.push(await runProbe(o, probe));
-  return { server: `${o.host}:${o.port}`, source, greeting: first.greeting.text, localDomain, localDomainFrom: from, results };
+  return { server: `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`, source, greeting: first.greeting.text, localDomain, localDomainFrom: from, results };
 }
