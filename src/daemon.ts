@@ -218,24 +218,28 @@ export class Daemon {
     const deny = this.policy.deny;
     if (!(deny instanceof DenyFiles)) return;
     deny.watch(this.logger, () => {
-      if (this.policy.deny !== deny || this.stopping) return;
-      const now = Date.now();
-      let revoked = 0;
-      try {
-        this.store.transaction(() => {
-          for (const ip of this.store.activeIps(now)) {
-            const why = this.policy.refuse(ip);
-            if (why && this.store.revoke(ip, now, `deny list: ${why}`)) {
-              this.logger.info(`revoke ${ip}: ${why}`);
-              revoked++;
-            }
-          }
-        });
-      } catch (err) {
-        this.logger.error(describe(err));
-      }
-      if (revoked) for (const p of this.publishers) p.changed();
+      if (this.policy.deny === deny && !this.stopping) this.revokeRefused('deny list');
     });
+  }
+
+  /** After the policy changed (deny file edit, SIGHUP): grants it now refuses end at once. */
+  private revokeRefused(cause: string): void {
+    const now = Date.now();
+    let revoked = 0;
+    try {
+      this.store.transaction(() => {
+        for (const ip of this.store.activeIps(now)) {
+          const why = this.policy.refuse(ip);
+          if (why && this.store.revoke(ip, now, `${cause}: ${why}`)) {
+            this.logger.info(`revoke ${ip}: ${why}`);
+            revoked++;
+          }
+        }
+      });
+    } catch (err) {
+      this.logger.error(describe(err));
+    }
+    if (revoked) for (const p of this.publishers) p.changed();
   }
 
   private expire(): void {
@@ -270,6 +274,7 @@ export class Daemon {
     this.dnsbl = dnsblFrom(config);
     if (old instanceof DenyFiles) await old.close();
     this.watchDeny();
+    this.revokeRefused('reload');
     this.logger.level = config.log_level;
     if (config.db !== this.config.db || JSON.stringify(config.map) !== JSON.stringify(this.config.map)) {
       this.logger.warn('reload: db and map changes take effect at the next restart');

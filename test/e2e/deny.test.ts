@@ -1,7 +1,7 @@
 // Deny files end to end: a login from a denied address is refused with the file and line as the
 // reason; editing the file denies a granted address (revoked at once) without a restart.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -42,6 +42,28 @@ describe('deny files against real Dovecot and Postfix', { skip }, () => {
     assert.equal(mapLookup(later), null);
     assert.equal(d.child.pid, pid);
     assert.equal(d.child.exitCode, null, 'no restart');
+    await d.stop();
+  });
+
+  it('SIGHUP with another exclude_files: the new file applies, its denied grants end, the old file is no longer read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'popgate-e2e-deny-'));
+    const first = join(dir, 'first');
+    const second = join(dir, 'second');
+    const a = loopbackAddress();
+    const b = loopbackAddress();
+    writeFileSync(first, `${a}\n`);
+    writeFileSync(second, `${b}\n`);
+    const d = await startDaemon({ exclude_files: first, grace: '5m' }, dir);
+    running.push(d);
+    assert.ok(await pop3Login(b, RIG.user, RIG.pass));
+    await waitFor('b granted', () => mapLookup(b) === 'OK', 3000);
+    writeFileSync(d.config, readFileSync(d.config, 'utf8').replace(`exclude_files = ${first}`, `exclude_files = ${second}`));
+    d.child.kill('SIGHUP');
+    await waitFor('reloaded', () => d.output().includes('configuration reloaded'), 3000);
+    await waitFor('b revoked by the new file', () => mapLookup(b) === null, 3000);
+    assert.match(d.output(), new RegExp(`revoke ${esc(b)}: in excluded network ${esc(b)} \\(${second}:1\\)`));
+    assert.ok(await pop3Login(a, RIG.user, RIG.pass));
+    await waitFor('a granted: the first file no longer applies', () => mapLookup(a) === 'OK', 3000);
     await d.stop();
   });
 });
