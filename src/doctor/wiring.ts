@@ -20,6 +20,13 @@ export function fixLines(pf: PostfixView, s: SmtpdService, name: ListName, list:
   return [`main.cf: ${name} = ${text.join(', ')}`, `(or run: postconf -e '${name} = ${text.join(', ')}')`];
 }
 
+/** A Postfix time value (`100s`, `5m`, `100`) in seconds. */
+function postfixSeconds(v: string): number | null {
+  const m = /^(\d+)([smhdw]?)$/.exec(v.trim());
+  if (!m) return null;
+  return Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 } as Record<string, number>)[m[2]!]!;
+}
+
 function failOpen(option: string): boolean {
   return /^default_action\s*=\s*(ok|permit)/i.test(option);
 }
@@ -108,6 +115,11 @@ export function checkWiring(pf: PostfixView, ts: readonly Target[]): Finding[] {
   if (ts.some((t) => t.kind === 'policy') && /^\s*(ok|permit)/i.test(pf.main('smtpd_policy_service_default_action'))) {
     out.push(error('main.cf: smtpd_policy_service_default_action', `${pf.main('smtpd_policy_service_default_action')} makes Postfix relay for everybody while popgate is down`,
       'remove it: the default (451 4.3.5) fails closed'));
+  }
+  const timeout = postfixSeconds(pf.main('smtpd_policy_service_timeout'));
+  if (ts.some((t) => t.kind === 'policy' && placed.has(t)) && timeout !== null && timeout > 30) {
+    out.push(warning('main.cf: smtpd_policy_service_timeout', `${timeout}s: a hung popgate would hold every RCPT for ${2 * timeout + 1}s before the 451`, 'set it to 10s',
+      ['main.cf: smtpd_policy_service_timeout = 10s']));
   }
   if (ts.length === 0) out.push(error('popgate config', 'map, policy and socketmap are all none: Postfix can learn no grant', 'set one of them'));
   return out;

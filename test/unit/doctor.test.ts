@@ -52,6 +52,13 @@ describe('doctor wiring', () => {
     assert.equal(f.filter((x) => x.level === 'ok').length, 1);
   });
 
+  it('a policy timeout of more than 30 s is a warning (a hung server holds each RCPT for 2 × timeout + 1 s)', () => {
+    const relay = 'permit_mynetworks, check_policy_service unix:private/popgate-policy, reject_unauth_destination';
+    const w = wiring(postfix({ smtpd_relay_restrictions: relay, smtpd_policy_service_timeout: '100s' }));
+    assert.ok(w.some((x) => x.level === 'warning' && x.where === 'main.cf: smtpd_policy_service_timeout' && /201s/.test(x.what)), JSON.stringify(w));
+    assert.ok(!wiring(postfix({ smtpd_relay_restrictions: relay, smtpd_policy_service_timeout: '5s' })).some((x) => x.level === 'warning'));
+  });
+
   it('good: pre-2.10 style, empty relay list, the grant in the recipient list before reject_unauth_destination', () => {
     const f = wiring(postfix({ smtpd_relay_restrictions: '', smtpd_recipient_restrictions: 'permit_mynetworks, check_policy_service unix:private/popgate-policy, reject_unauth_destination' }));
     assert.deepEqual(errors(f), []);
