@@ -2,10 +2,11 @@
 // unix:private/popgate-policy in smtpd_relay_restrictions, smtpd chrooted): popgate answers
 // live from its store, so a grant or revoke counts for the very next SMTP session.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { postfixAccount } from '../../src/publish/postfix-user.js';
-import { cli, e2eSkip, isAccepted, isRelayDenied, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { CLI, cli, e2eSkip, isAccepted, isRelayDenied, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
 import { loopbackAddress, pop3Login, smtpRcpt } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -50,6 +51,24 @@ describe('policy mode against real Postfix', { skip }, () => {
     process.stderr.write(`# policy: SMTP session to RCPT with a live grant took ${ms.toFixed(1)} ms\n`);
     await d.stop();
     assert.ok(!existsSync(SOCKET), 'the socket is removed at stop');
+  });
+
+  it('popgate run --policy ADDR: the flag wins over the config file', async () => {
+    const d = await daemon({ policy: 'none' });
+    await d.stop();
+    const child = spawn(process.execPath, [CLI, 'run', '--config', d.config, '--policy', `unix:${SOCKET}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stderr!.on('data', (c) => (out += c));
+    try {
+      await waitFor('popgate to start', () => out.includes('started:'), 10_000);
+      assert.match(out, new RegExp(`→ policy unix:${SOCKET}`));
+      const src = loopbackAddress();
+      cli(['grant', src, '--for', '10m', '--config', d.config]);
+      assert.ok(isAccepted(await rcpt(src)));
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 
   it('an expired grant is refused from the instant it expires', async () => {
