@@ -94,8 +94,10 @@ describe('popgate doctor against real postconf', { skip }, () => {
   it("popgate's side: missing map, socket outside the chroot, missing and unrecognised logs, unwritable db, long grace", () => {
     const junk = join(dir, 'junk.log');
     writeFileSync(junk, 'Nov 25 10:00:00 host kernel: something unrelated\n'.repeat(50));
+    const closed = join(dir, 's.sock'); // a socket only root may connect to
+    execFileSync('python3', ['-c', 'import os,socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1]); os.chmod(sys.argv[1], 0o600)', closed]);
     const r = doctor(popgateConfig({
-      map: `hash:${join(dir, 'nomap')}`, policy: `unix:${join(dir, 'p.sock')}`, log: `${join(dir, 'missing.log')} ${junk}`,
+      map: `hash:${join(dir, 'nomap')}`, policy: `unix:${join(dir, 'p.sock')}`, socketmap: `unix:${closed}`, log: `${join(dir, 'missing.log')} ${junk}`,
       db: '/etc/hostname/popgate.sqlite', grace: '2d',
     }));
     assert.equal(r.code, 78);
@@ -106,5 +108,6 @@ describe('popgate doctor against real postconf', { skip }, () => {
     has(/^warning: .*junk\.log: no parser recognised any of its last 50 lines/);
     has(/^error: \/etc\/hostname\/popgate\.sqlite: the database is not writable/);
     has(/^error: popgate config: grace = 172800s: 48\.0 h is unreasonably long/);
+    has(/^error: .*s\.sock: user postfix cannot connect \(owner 0:0, mode 600\)/);
   });
 });

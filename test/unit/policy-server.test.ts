@@ -125,6 +125,21 @@ describe('policy service', () => {
     await p.stop();
   });
 
+  it('connections beyond maxConnections are refused; the others keep working', async () => {
+    const { p, addr, messages } = await server({ limits: { maxConnections: 2 } });
+    const port = Number(addr.split(':').pop());
+    const held = [connect({ host: '127.0.0.1', port }), connect({ host: '127.0.0.1', port })];
+    await Promise.all(held.map((s) => new Promise((r) => s.once('connect', r))));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(await talk(addr, [request('192.0.2.1')], () => false), { got: '', closed: true });
+    assert.ok(messages.some((m) => /2 connections open, one more refused/.test(m)));
+    held[0]!.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await talk(addr, [request('192.0.2.1')], replies(1))).got, 'action=DUNNO\n\n');
+    held[1]!.destroy();
+    await p.stop();
+  });
+
   it('refuses a non-loopback inet address unless allowed', async () => {
     const { logger } = memoryLogger();
     const p = new PolicyServer({ address: listenAddress('inet:192.0.2.1:10040')!, allowNonLoopback: false, store: new SqliteStore(':memory:'), action: 'OK', logger });
