@@ -72,6 +72,7 @@ export async function checkSocket(what: 'policy' | 'socketmap', a: ListenAddress
     if (chrooted && !a.path.startsWith(`${pf.queueDirectory}/`)) {
       out.push(error(where, `outside Postfix's chroot (${pf.queueDirectory}): a chrooted smtpd cannot connect`, `use unix:${pf.queueDirectory}/private/popgate-${what}`));
     }
+    if (!stat(dirname(a.path))?.isDirectory()) out.push(error(where, `the directory ${dirname(a.path)} does not exist: popgate cannot create its socket`, 'create it, or choose another path'));
     const st = stat(a.path);
     const account = postfixAccount();
     if (st && !st.isSocket()) out.push(error(a.path, 'exists and is not a socket', 'remove it or choose another path'));
@@ -94,4 +95,11 @@ export async function checkSocket(what: 'policy' | 'socketmap', a: ListenAddress
   if (!(await reachable(a))) out.push(warning(where, 'nothing answers there: Postfix answers 451 4.3.5 to every relay attempt', 'start popgate run'));
   else if (!out.some((f) => f.level === 'error')) out.push(ok(where, `answering${a.kind === 'unix' ? ', and connectable for postfix' : ''}`));
   return out;
+}
+
+/** The policy service and the socketmap cannot share one address. */
+export function checkDistinct(config: Config): Finding[] {
+  const { policy, socketmap } = config;
+  if (!policy || !socketmap || formatListenAddress(policy) !== formatListenAddress(socketmap)) return [];
+  return [error('popgate config: socketmap', `same address as policy (${formatListenAddress(policy)}): the second server cannot listen`, 'give each its own socket, e.g. private/popgate-policy and private/popgate-socketmap')];
 }

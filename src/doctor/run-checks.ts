@@ -2,7 +2,7 @@
 // between them, the logs and the database.
 import type { Config } from '../config/schema.js';
 import { describe, PopgateError } from '../core/errors.js';
-import { checkMap, checkSocket } from './files.js';
+import { checkDistinct, checkMap, checkSocket } from './files.js';
 import { error, type Finding } from './finding.js';
 import { checkDb, checkGrace, checkLogs, checkMynetworks } from './popgate-side.js';
 import { readPostfix } from './postfix-view.js';
@@ -28,6 +28,7 @@ export async function runChecks(input: DoctorInput): Promise<Finding[]> {
   return [
     ...checkWiring(pf, targets(config, pf.queueDirectory)),
     ...checkMap(config, pf),
+    ...checkDistinct(config),
     ...(await checkSocket('policy', config.policy, config, pf)),
     ...(await checkSocket('socketmap', config.socketmap, config, pf)),
     ...checkMynetworks(pf),

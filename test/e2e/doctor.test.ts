@@ -91,6 +91,13 @@ describe('popgate doctor against real postconf', { skip }, () => {
     assert.ok(r.errors.some((e) => /^error: main\.cf: mynetworks .*wide open: 0\.0\.0\.0\/0/.test(e)), r.stdout);
   });
 
+  it('policy and socketmap on one address, or in a directory that does not exist: errors', () => {
+    const r = doctor(popgateConfig({ policy: SOCKETMAP }));
+    assert.ok(r.errors.some((e) => /^error: popgate config: socketmap: same address as policy/.test(e)), r.stdout);
+    const r2 = doctor(popgateConfig({ socketmap: 'unix:/var/spool/postfix/no-such-dir/popgate-socketmap' }));
+    assert.ok(r2.errors.some((e) => /the directory \/var\/spool\/postfix\/no-such-dir does not exist/.test(e)), r2.stdout);
+  });
+
   it("popgate's side: missing map, socket outside the chroot, missing and unrecognised logs, unwritable db, long grace", () => {
     const junk = join(dir, 'junk.log');
     writeFileSync(junk, 'Nov 25 10:00:00 host kernel: something unrelated\n'.repeat(50));
