@@ -2,7 +2,7 @@
 // deliberately broken copies of it (postconf -c DIR on a copy; the live /etc/postfix is
 // only read).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,12 @@ after(async () => {
   for (const d of running) await d.stop('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** A socket file left behind by a process killed with -9 (nobody answers on it). */
+function staleSocket(path: string, mode = 0o755): void {
+  const code = `require('net').createServer().listen(process.argv[1], () => { require('fs').chmodSync(process.argv[1], ${mode}); process.kill(process.pid, 'SIGKILL'); })`;
+  spawnSync(process.execPath, ['-e', code, path]);
+}
 
 let n = 0;
 /** A popgate config for the rig's three modes, with some settings changed. */
@@ -102,7 +108,7 @@ describe('popgate doctor against real postconf', { skip }, () => {
     const junk = join(dir, 'junk.log');
     writeFileSync(junk, 'Nov 25 10:00:00 host kernel: something unrelated\n'.repeat(50));
     const closed = join(dir, 's.sock'); // a socket only root may connect to
-    execFileSync('python3', ['-c', 'import os,socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1]); os.chmod(sys.argv[1], 0o600)', closed]);
+    staleSocket(closed, 0o600);
     const r = doctor(popgateConfig({
       map: `hash:${join(dir, 'nomap')}`, policy: `unix:${join(dir, 'p.sock')}`, socketmap: `unix:${closed}`, log: `${join(dir, 'missing.log')} ${junk}`,
       db: '/etc/hostname/popgate.sqlite', grace: '2d',

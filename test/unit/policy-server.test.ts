@@ -2,7 +2,7 @@
 // per connection, the instant of expiry, no answer on a store error, and every limit.
 import assert from 'node:assert/strict';
 import { lstatSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,12 @@ after(async () => {
 });
 const T = 1_700_000_000_000;
 const INET: ListenAddress = { kind: 'inet', host: '127.0.0.1', port: 0 };
+
+/** A socket file left behind by a process killed with -9 (nobody answers on it). */
+function staleSocket(path: string, mode = 0o755): void {
+  const code = `require('net').createServer().listen(process.argv[1], () => { require('fs').chmodSync(process.argv[1], ${mode}); process.kill(process.pid, 'SIGKILL'); })`;
+  spawnSync(process.execPath, ['-e', code, path]);
+}
 
 /** A raw client: send text, read until `until` matches or the server closes. */
 export async function talk(addr: string, chunks: string[], until: (got: string) => boolean, timeoutMs = 3000): Promise<{ got: string; closed: boolean }> {
@@ -149,7 +155,7 @@ describe('policy service', () => {
   it('UNIX socket: mode 0660, a stale socket replaced, a live one never stolen, removed at stop', async () => {
     const path = join(dir, 'policy.sock');
     // A stale socket: bound by a server that is gone.
-    execFileSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path]); // left by a crash
+    staleSocket(path);
     assert.ok(lstatSync(path).isSocket());
     const { p, addr } = await server({ address: { kind: 'unix', path } });
     assert.equal(lstatSync(path).mode & 0o777, 0o660);
