@@ -91,6 +91,7 @@ export class Daemon {
         // The emergency brake publishes nothing, whatever the store holds.
         addresses: () => (brakeState(this.store) ? [] : this.store.activeIps(Date.now())),
         text: () => (brakeState(this.store) ? '' : this.store.mapText(Date.now(), config.map_value)),
+        residentPostmap: true,
         postmapCommand: config.postmap_command,
         postconfCommand: config.postconf_command,
         logger,
