@@ -9,6 +9,8 @@ import { waitFor } from '../helpers/wait.js';
 
 const POLICY_PORT = 2526;
 const SOCKET = '/var/spool/postfix/private/popgate-policy';
+const SOCKETMAP_PORT = 2527;
+const SOCKETMAP = '/var/spool/postfix/private/popgate-socketmap';
 const skip = await e2eSkip();
 const running: DaemonHandle[] = [];
 after(async () => {
@@ -16,7 +18,7 @@ after(async () => {
 });
 
 async function daemon(settings: Record<string, string>, dir?: string): Promise<DaemonHandle> {
-  const d = await startDaemon({ policy: `unix:${SOCKET}`, ...settings }, dir);
+  const d = await startDaemon({ policy: `unix:${SOCKET}`, socketmap: `unix:${SOCKETMAP}`, ...settings }, dir);
   running.push(d);
   return d;
 }
@@ -34,6 +36,7 @@ describe('emergency brake against real Postfix and Dovecot', { skip }, () => {
     assert.equal(cli(['grant', viaCli, '--for', '10m', '--config', d.config]).code, 0);
     await waitFor('both granted in the map', () => mapLookup(viaLogin) === 'OK' && mapLookup(viaCli) === 'OK', 3000);
     assert.ok(isAccepted(await smtpRcpt(viaLogin, POLICY_PORT)), 'the policy service grants before the brake');
+    assert.ok(isAccepted(await smtpRcpt(viaCli, SOCKETMAP_PORT)), 'the socketmap grants before the brake');
 
     const t0 = Date.now();
     const b = cli(['brake', '--reason', 'e2e test', '--config', d.config]);
@@ -44,6 +47,7 @@ describe('emergency brake against real Postfix and Dovecot', { skip }, () => {
     const ms = Date.now() - t0;
     assert.ok(isRelayDenied(policyReply), `policy says DUNNO → relay denied: ${policyReply}`);
     assert.ok(isRelayDenied(await smtpRcpt(viaCli, RIG.smtpMapPort)), 'the map refuses too');
+    assert.ok(isRelayDenied(await smtpRcpt(viaCli, SOCKETMAP_PORT)), 'and the socketmap');
     assert.ok(ms < 1000, `brake → map empty and policy refusal took ${ms} ms`);
     process.stderr.write(`# brake → empty map and policy refusal: ${ms} ms\n`);
     assert.match(cli(['list', '--config', d.config]).stdout, /EMERGENCY BRAKE ON: applied .* by cli:\S+: e2e test/);
