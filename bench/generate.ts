@@ -182,6 +182,12 @@ export class LogGenerator {
     return `dovecot: ${proto}-login: Disconnected: ${how} (no auth attempts in 0 secs): user=<>, rip=${ip}, lip=${lip}, session=<${session}>`;
   }
 
+  /** A successful login of one of the `clients` (number `i`), in the form line() writes them. */
+  clientLogin(ms: number, i: number): string {
+    const v6 = (i * 7919) % 1000 < this.o.ipv6Share * 1000;
+    return `${this.stamp(ms)} ${this.o.host} dovecot: imap-login: Login: user=<alice>, method=PLAIN, rip=${clientIp(i, v6)}, lip=192.0.2.1, mpid=${this.nextPid()}, session=<${this.id(16)}>`;
+  }
+
   /** A successful login of client number `i` (its own address, not one of the `clients`), stamped `ms`. */
   loginLine(ms: number, i: number, v6: boolean): string {
     return this.session(ms, i, v6).login;
