@@ -63,6 +63,11 @@ function dnsblFrom(config: Config): Dnsbl | null {
 
 type Pending = { ev: AuthEvent; line: LogLine };
 
+/** The line a held login is charged to when the clock (not a later line) confirms it. */
+function heldLine(now: number): LogLine {
+  return { text: '', origin: 'held login', lineNo: 0, readAt: now, live: true };
+}
+
 export class Daemon {
   readonly store: SqliteStore;
   private readonly engine: Engine;
@@ -112,7 +117,10 @@ export class Daemon {
       for (const p of d.publishers) await p.start();
       d.store.setState('daemon_pid', String(process.pid));
       d.lastVersion = d.store.externalVersion();
-      d.pollTimer = setInterval(() => d.pollExternal(), EXTERNAL_POLL_MS);
+      d.pollTimer = setInterval(() => {
+        d.pollExternal();
+        d.releaseHeld();
+      }, EXTERNAL_POLL_MS);
       for (const path of config.log) await d.addSource(path);
       d.scheduleExpiry();
       logger.info(`started: ${config.log.join(', ')} → ${d.publishers.map((p) => p.name).join(', ') || 'no publisher'}; grace ${config.grace / 1000}s`);
@@ -146,6 +154,26 @@ export class Daemon {
       const ev = this.engine.feed(line.text, state, now);
       if (ev) events.push({ ev, line });
     }
+    // Logins a server may still refuse (Cyrus popminpoll) come out once confirmed: by this batch's lines, or by the clock.
+    const last = lines[lines.length - 1];
+    for (const ev of this.engine.drain(now)) events.push({ ev, line: last ?? heldLine(now) });
+    return this.settle(name, events, pos, now);
+  }
+
+  /** Held logins the clock confirmed while no line came (called with the external poll). */
+  private releaseHeld(): void {
+    const now = Date.now();
+    const events = this.engine.drain(now).map((ev) => ({ ev, line: heldLine(now) }));
+    if (events.length === 0) return;
+    try {
+      void Promise.resolve(this.settle('', events, null, now)).catch((err) => this.logger.error(describe(err)));
+    } catch (err) {
+      this.logger.error(describe(err));
+    }
+  }
+
+  /** DNSBL (when configured) before the transaction, then one transaction for events and position. */
+  private settle(name: string, events: Pending[], pos: Position | null, now: number): void | Promise<void> {
     if (events.length === 0 && !pos) return;
     const dnsbl = this.dnsbl;
     if (!dnsbl) return this.commit(name, events, pos, now, null);

@@ -113,7 +113,9 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.guard('transaction', () => this.db.transaction(fn)());
+    // IMMEDIATE takes the write lock at BEGIN: a CLI write racing the daemon waits (busy_timeout)
+    // instead of failing with SQLITE_BUSY_SNAPSHOT when its read turns into a write.
+    return this.guard('transaction', () => this.db.transaction(fn).immediate());
   }
 
   login(rec: LoginRecord, graceMs: number, maxHoldMs: number): 'grant' | 'renew' {

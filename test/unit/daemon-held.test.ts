@@ -1,0 +1,37 @@
+// A login the server may still refuse (Cyrus popminpoll) is held by the engine; the daemon must
+// grant it once the hold ends even when no further line arrives, and never when it is refused.
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { cli, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { waitFor } from '../helpers/wait.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'popgate-held-'));
+let d: DaemonHandle | null = null;
+after(async () => {
+  await d?.stop('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const stamp = () => new Date().toISOString().replace('Z', '+00:00');
+const granted = (cfg: string) => (JSON.parse(cli(['list', '--json', '--config', cfg]).stdout) as { ip: string }[]).map((g) => g.ip);
+
+describe('held logins in the daemon', () => {
+  it('grants a held Cyrus POP login when its hold ends on a quiet log, and not one the server refused', async () => {
+    const log = join(dir, 'mail.log');
+    writeFileSync(log, '');
+    d = await startDaemon({ log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' }, dir);
+    appendFileSync(log, `${stamp()} mx cyrus/pop3[4100]: login: [198.51.100.41] alice plaintext User logged in SESSIONID=<mx-4100-1>\n`);
+    await waitFor('held login granted by the clock', () => granted(d!.config).includes('198.51.100.41'), 6000, 100);
+    appendFileSync(log, [
+      `${stamp()} mx cyrus/pop3[4101]: login: [198.51.100.42] alice plaintext User logged in SESSIONID=<mx-4101-1>`,
+      `${stamp()} mx cyrus/pop3[4101]: alice: Logins must be at least 1 minute apart`,
+      '',
+    ].join('\n'));
+    await new Promise((r) => setTimeout(r, 3000)); // past the 2 s hold: a refused login must still not appear
+    assert.ok(!granted(d.config).includes('198.51.100.42'), 'a login the server refused grants nothing');
+    await d.stop();
+  });
+});
