@@ -7,6 +7,8 @@ import { describe } from '../core/errors.js';
 import { Engine } from '../parse/engine.js';
 import { selectParsers } from '../daemon.js';
 import { canonicalIp } from '../net/ip.js';
+import { brakeState } from '../grants/brake.js';
+import { SqliteStore } from '../grants/sqlite-store.js';
 import { error, ok, warning, type Finding } from './finding.js';
 import type { PostfixView } from './postfix-view.js';
 
@@ -74,6 +76,28 @@ export function checkLogs(config: Config): Finding[] {
     if (Date.now() - mtime > 7 * 24 * HOUR) out.push(warning(path, `not written for ${Math.round((Date.now() - mtime) / (24 * HOUR))} days`, 'is this the file the server writes now?'));
   }
   return out;
+}
+
+/** The emergency brake stops all granting until released: an admin must know it is on. */
+export function checkBrake(config: Config): Finding[] {
+  if (config.db === ':memory:') return [];
+  let store: SqliteStore;
+  try {
+    statSync(config.db);
+    store = new SqliteStore(config.db, { readonly: true });
+  } catch {
+    return []; // no database yet, or checkDb reports why it cannot be opened
+  }
+  try {
+    const brake = brakeState(store);
+    if (!brake) return [ok('emergency brake', 'released: popgate grants')];
+    return [error('emergency brake', `on since ${new Date(brake.since).toISOString()} (by ${brake.by}: ${brake.reason}): popgate grants nothing`,
+      'find why it was applied (the daemon log says), then popgate release')];
+  } catch (err) {
+    return [warning(config.db, `cannot read the brake state (${describe(err)})`)];
+  } finally {
+    store.close();
+  }
 }
 
 export function checkDb(config: Config): Finding[] {

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { describe, PopgateError } from '../core/errors.js';
 import { checkDistinct, checkMap, checkSocket } from './files.js';
 import { error, type Finding } from './finding.js';
-import { checkDb, checkGrace, checkLogs, checkMynetworks } from './popgate-side.js';
+import { checkBrake, checkDb, checkGrace, checkLogs, checkMynetworks } from './popgate-side.js';
 import { readPostfix } from './postfix-view.js';
 import { targets } from './targets.js';
 import { checkWiring } from './wiring.js';
@@ -34,6 +34,7 @@ export async function runChecks(input: DoctorInput): Promise<Finding[]> {
     ...checkMynetworks(pf),
     ...checkLogs(config),
     ...checkDb(config),
+    ...checkBrake(config),
     ...checkGrace(config),
   ];
 }
