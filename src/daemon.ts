@@ -305,7 +305,7 @@ export class Daemon {
     this.watchDeny();
     this.revokeRefused('reload');
     this.logger.level = config.log_level;
-    if (config.db !== this.config.db || JSON.stringify(config.map) !== JSON.stringify(this.config.map)) {
+    if (config.db !== this.config.db || JSON.stringify(config.map) !== JSON.stringify(this.config.map) || config.map_value !== this.config.map_value) {
       this.logger.warn('reload: db and map changes take effect at the next restart');
     }
     const live = (c: Config) => JSON.stringify([c.policy, c.policy_action, c.socketmap, c.socketmap_name, c.allow_non_loopback]);
@@ -317,7 +317,9 @@ export class Daemon {
       } else source.reopen();
     }
     for (const path of config.log) if (!this.sources.has(path)) await this.addSource(path);
-    this.config = { ...config, db: this.config.db, map: this.config.map };
+    // What needs a restart stays as running, so the next reload compares with what really runs.
+    const c = this.config;
+    this.config = { ...config, db: c.db, map: c.map, map_value: c.map_value, policy: c.policy, policy_action: c.policy_action, socketmap: c.socketmap, socketmap_name: c.socketmap_name, allow_non_loopback: c.allow_non_loopback };
     this.logger.info('configuration reloaded, logs reopened');
   }
 
