@@ -5,6 +5,7 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import Database from 'better-sqlite3';
 import { catchup, pipelineChild, scanChild } from './catchup.js';
 import { latencyChild, type LatencyReport } from './latency.js';
 import { lookupsChild, memory, memoryChild } from './memory.js';
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     cpu: cpus()[0]?.model ?? 'unknown',
     node: process.version,
     postfix: execSync('postconf -h mail_version', { encoding: 'utf8' }).trim(),
+    sqlite: new Database(':memory:').prepare('SELECT sqlite_version()').pluck().get() as string,
     loadBefore: load(),
   };
   log(`popgate bench: ${machine.cpus} cores, node ${machine.node}, Postfix ${machine.postfix}, load ${machine.loadBefore}`);

@@ -52,11 +52,11 @@ export function printTable(out: Record<string, unknown>): void {
     rows.push(['policy lookups (4 connections)', typeof m.policyLookupsPerSec === 'number' ? `${n(m.policyLookupsPerSec)} /s` : `policy: ${m.policyLookupsPerSec}`, '', '']);
     rows.push(['socketmap lookups (4 connections)', typeof m.socketmapLookupsPerSec === 'number' ? `${n(m.socketmapLookupsPerSec)} /s` : `socketmap: ${m.socketmapLookupsPerSec}`, '', '']);
   }
-  const machine = out.machine as { cpus: number; cpu: string; node: string; postfix: string; loadBefore: string };
+  const machine = out.machine as { cpus: number; cpu: string; node: string; postfix: string; sqlite: string; loadBefore: string };
   const head: Row = ['measure', 'result', 'target', 'met'];
   const w = [0, 1, 2, 3].map((i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
   const fmt = (r: Row) => r.map((c, i) => c.padEnd(w[i]!)).join(' | ');
-  console.log(`\npopgate benchmark — ${machine.cpus} × ${machine.cpu}, node ${machine.node}, Postfix ${machine.postfix}, load ${machine.loadBefore}`);
+  console.log(`\npopgate benchmark — ${machine.cpus} × ${machine.cpu}, node ${machine.node}, Postfix ${machine.postfix}, SQLite ${machine.sqlite}, load ${machine.loadBefore}`);
   console.log(fmt(head));
   console.log(w.map((x) => '-'.repeat(x)).join('-|-'));
   for (const r of rows) console.log(fmt(r));

@@ -110,7 +110,12 @@ export class Granter {
       this.opts.maxHoldMs,
     );
     const verb = action === 'grant' ? 'grant' : 'renew';
-    this.logger.info(`${verb} ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where})${line.live ? '' : ' from backlog'}`);
+    // Renewals read from a backlog go to debug: after a restart they are most of the lines
+    // (thousands, at ~18 µs each in winston), and the audit trail keeps every one of them.
+    const level = action === 'renew' && !line.live ? 'debug' : 'info';
+    if (this.logger.isLevelEnabled(level)) {
+      this.logger.log(level, `${verb} ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where})${line.live ? '' : ' from backlog'}`);
+    }
     if (action === 'grant') {
       const trip = this.opts.guard?.record(at, `${line.origin} (${ev.server})`, where, line.text);
       if (trip) this.brake(trip, now);
