@@ -1,8 +1,8 @@
 // Publishes grants as a Postfix access map: sorted text → `postmap TYPE:` under a new name →
 // rename over the live files, so smtpd sees the old map or the new one, never half of one.
 // One build at a time; changes during a build make exactly one more build after it.
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, writeFileSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import type { Logger } from 'winston';
 import type { MapSpec } from '../config/schema.js';
 import { describe, PublishError, UnavailableError } from '../core/errors.js';
@@ -111,15 +111,17 @@ export class MapPublisher implements Publisher {
     if (content === this.lastContent && existsSync(path + this.suffix)) return;
     const tmp = `${path}.popgate-new`;
     try {
-      // Writes and renames are synchronous: microseconds each (2.5 MB for 100k grants: ~2 ms),
-      // where each trip through libuv's thread pool costs up to milliseconds on a busy machine.
-      // postmap, the slow part, runs as a child process: the event loop goes on meanwhile.
+      // The text is written synchronously (a new file: microseconds, ~2 ms for 100k grants), where
+      // a trip through libuv's thread pool costs up to milliseconds on a busy machine. postmap,
+      // the slow part, runs as a child process: the event loop goes on meanwhile.
       writeFileSync(tmp, content, { mode: 0o644 });
       if (this.runner) await this.runner.build(this.o.map.type, tmp);
       else await postmap(this.o.postmapCommand, this.o.map.type, tmp);
       // The built file first: that is what smtpd reads; the text follows for people and postmap -q.
-      renameSync(tmp + this.suffix, path + this.suffix);
-      renameSync(tmp, path);
+      // Renames in the thread pool: over an existing file ext4 starts writing the new one back
+      // (auto_da_alloc), which can block for milliseconds.
+      await rename(tmp + this.suffix, path + this.suffix);
+      await rename(tmp, path);
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => {});
       await rm(tmp + this.suffix, { force: true }).catch(() => {});
