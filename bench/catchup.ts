@@ -99,13 +99,13 @@ export async function catchup(lines: number, format: StampFormat, runs: number, 
     }
     const rate = (r: ScanResult[]) => Math.round(lines / (median(r.map((x) => x.ms)) / 1000));
     const last = p[p.length - 1]!;
-    const loginLines = stats.logins + stats.failures + stats.aborts * 1; // login-process lines, failures counted once
+    const loginLines = stats.logins + stats.failures + stats.aborts; // written by the login processes
     const report: CatchupReport = {
       format,
       lines,
       generated: {
         logins: stats.logins, logouts: stats.logouts, failures: stats.failures, aborts: stats.aborts, distinctIps: stats.grantedIps.size,
-        dovecotLoginShare: round((loginLines + stats.failures) / lines, 4),
+        dovecotLoginShare: round(loginLines / lines, 4),
       },
       runs,
       grep: { linesPerSec: rate(g), matches: g[0]!.matches },
