@@ -1,6 +1,7 @@
 // The first look at a line, before the prefix is split or any regex runs: a syslog line whose
 // program tag no parser reads is dropped here, found with indexOf and char codes only (no
-// allocation). It only ever says "skip" for lines the full path would also find nothing in;
+// allocation), and so is a line of a known tag that holds none of its parsers' keywords (the
+// body is part of the line). It only ever says "skip" for lines the full path finds nothing in;
 // anything it is unsure of (other stamp forms, `<pri>`, journald JSON, servers' own log files,
 // FreeBSD `<mail.info>`, Qpopper's `[popper]`) goes the full way.
 import type { ParserSpec } from './spec.js';
@@ -19,6 +20,8 @@ function key3(text: string, at: number, end: number): number {
 export class TagFilter {
   /** Known tags (exact) and tag prefixes, by their first three characters. */
   private readonly tags = new Map<number, string[]>();
+  /** For each exact tag, the keywords of the parsers that read it (the engine's needles). */
+  private readonly needles = new Map<string, string[]>();
   private readonly prefixes = new Map<number, string[]>();
   /** Tags and prefixes shorter than three characters, checked on every line. */
   private readonly short: { text: string; exact: boolean }[] = [];
@@ -33,7 +36,10 @@ export class TagFilter {
       table.set(k, list);
     };
     for (const s of specs) {
-      for (const t of s.tags) add(this.tags, t, true);
+      for (const t of s.tags) {
+        add(this.tags, t, true);
+        this.needles.set(t, [...new Set([...(this.needles.get(t) ?? []), ...s.needles])]);
+      }
       for (const p of s.tagPrefixes ?? []) add(this.prefixes, p, false);
     }
   }
@@ -61,11 +67,18 @@ export class TagFilter {
     const start = sp + 1;
     const k = key3(line, start, line.length);
     const known = this.tags.get(k);
-    if (known) for (let i = 0; i < known.length; i++) if (this.isTag(line, start, known[i]!)) return false;
+    if (known) for (let i = 0; i < known.length; i++) if (this.isTag(line, start, known[i]!)) return !this.hasNeedle(line, known[i]!);
     const prefixes = this.prefixes.get(k);
     if (prefixes) for (let i = 0; i < prefixes.length; i++) if (line.startsWith(prefixes[i]!, start)) return false;
     for (const s of this.short) if (s.exact ? this.isTag(line, start, s.text) : line.startsWith(s.text, start)) return false;
     return true;
+  }
+
+  /** Whether the line holds a keyword of a parser reading `tag` (as the engine asks of the body). */
+  private hasNeedle(line: string, tag: string): boolean {
+    const needles = this.needles.get(tag)!;
+    for (let i = 0; i < needles.length; i++) if (line.includes(needles[i]!)) return true;
+    return false;
   }
 
   private isTag(line: string, start: number, tag: string): boolean {
