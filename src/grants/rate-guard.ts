@@ -64,7 +64,8 @@ export class RateGuard {
    * counts at the rate it was logged, not at the rate it is read). Returns a trip or null.
    */
   record(at: number, source: string, where: string, text: string): Trip | null {
-    const e = { at, where, text };
+    // A bounded copy: a slice of the line would keep the whole read chunk (up to 4 MiB) alive.
+    const e = { at, where, text: (' ' + text.slice(0, 300)).slice(1) };
     const per = this.opts.perSource;
     if (per) {
       let w = this.perSource.get(source);
