@@ -26,7 +26,7 @@ export function benchConfig(dir: string, logs: string[], extra: Record<string, s
     use_mynetworks: 'no',
     log_level: 'info',
     // No emergency brake: a catch-up of thousands of new grants would trip it (that is its job), and
-    // a limit set out of reach keeps a window of every grant (see bench/PERFORMANCE.md).
+    // a limit set out of reach keeps a window of every grant (see README, Performance).
     brake_rate: 'none',
     brake_burst: 'none',
     ...extra,
