@@ -7,6 +7,7 @@ import type { Logger } from 'winston';
 import { ConfigError, describe, PublishError } from '../core/errors.js';
 import { formatListenAddress, isLoopback, type ListenAddress } from './listen-address.js';
 import { postfixAccount, type Account } from './postfix-user.js';
+import type { Publisher } from './publisher.js';
 
 export interface ListenerLimits {
   /** Most connections at once (every smtpd process keeps one open). */
@@ -133,5 +134,38 @@ function statOrNull(path: string): Stats | null {
     return lstatSync(path);
   } catch {
     return null;
+  }
+}
+
+/**
+ * A live answerer (policy service, socketmap) as a Publisher: its answers come from the store at
+ * request time, so there is nothing to publish; only the listener starts and stops.
+ */
+export abstract class LiveServer implements Publisher {
+  abstract readonly name: string;
+  protected readonly listener: LiveListener;
+  /** Requests answered (tests and benchmarks). */
+  answered = 0;
+
+  constructor(options: Omit<ListenerOptions, 'onConnection'>) {
+    this.listener = new LiveListener({ ...options, onConnection: (s) => this.serve(s) });
+  }
+
+  protected abstract serve(socket: Socket): void;
+
+  start(): Promise<void> {
+    return this.listener.start();
+  }
+
+  changed(): void {}
+
+  async settled(): Promise<void> {}
+
+  stop(): Promise<void> {
+    return this.listener.stop();
+  }
+
+  bound(): string {
+    return this.listener.bound();
   }
 }

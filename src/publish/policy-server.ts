@@ -6,9 +6,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'winston';
 import { describe } from '../core/errors.js';
 import { grantedNow, type GrantLookup } from './answer.js';
-import { LiveListener, type ListenerLimits } from './live-listener.js';
+import { LiveServer, type ListenerLimits } from './live-listener.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
-import type { Publisher } from './publisher.js';
 
 export interface PolicyLimits extends ListenerLimits {
   /** Bytes in one request, lines and newlines included (Postfix 3.7 sends ~30 attributes). */
@@ -32,40 +31,17 @@ export interface PolicyServerOptions {
   now?: () => number;
 }
 
-export class PolicyServer implements Publisher {
+export class PolicyServer extends LiveServer {
   readonly name: string;
-  private readonly listener: LiveListener;
   private readonly limits: Omit<PolicyLimits, keyof ListenerLimits>;
-  /** Requests answered (tests and benchmarks). */
-  answered = 0;
 
   constructor(private readonly o: PolicyServerOptions) {
+    super({ address: o.address, allowNonLoopback: o.allowNonLoopback, what: 'policy service', logger: o.logger, limits: o.limits });
     this.name = `policy ${formatListenAddress(o.address)}`;
     this.limits = { ...POLICY_LIMITS, ...o.limits };
-    this.listener = new LiveListener({
-      address: o.address, allowNonLoopback: o.allowNonLoopback, what: 'policy service', logger: o.logger, limits: o.limits,
-      onConnection: (s) => this.serve(s),
-    });
   }
 
-  start(): Promise<void> {
-    return this.listener.start();
-  }
-
-  /** Answers come from the store at request time: nothing to publish. */
-  changed(): void {}
-
-  async settled(): Promise<void> {}
-
-  stop(): Promise<void> {
-    return this.listener.stop();
-  }
-
-  bound(): string {
-    return this.listener.bound();
-  }
-
-  private serve(socket: Socket): void {
+  protected serve(socket: Socket): void {
     let buf = '';
     let attrs = new Map<string, string>();
     let bytes = 0;

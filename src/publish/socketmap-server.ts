@@ -6,9 +6,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'winston';
 import { describe } from '../core/errors.js';
 import { grantedNow, type GrantLookup } from './answer.js';
-import { LiveListener, type ListenerLimits } from './live-listener.js';
+import { LiveServer, type ListenerLimits } from './live-listener.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
-import type { Publisher } from './publisher.js';
 
 export interface SocketmapLimits extends ListenerLimits {
   /** Longest request netstring payload (a map name and a host name or address). */
@@ -36,38 +35,17 @@ export function netstring(text: string): string {
   return `${Buffer.byteLength(text)}:${text},`;
 }
 
-export class SocketmapServer implements Publisher {
+export class SocketmapServer extends LiveServer {
   readonly name: string;
-  private readonly listener: LiveListener;
   private readonly limits: Omit<SocketmapLimits, keyof ListenerLimits>;
-  answered = 0;
 
   constructor(private readonly o: SocketmapServerOptions) {
+    super({ address: o.address, allowNonLoopback: o.allowNonLoopback, what: 'socketmap', logger: o.logger, limits: o.limits });
     this.name = `socketmap ${formatListenAddress(o.address)}:${o.mapName}`;
     this.limits = { ...SOCKETMAP_LIMITS, ...o.limits };
-    this.listener = new LiveListener({
-      address: o.address, allowNonLoopback: o.allowNonLoopback, what: 'socketmap', logger: o.logger, limits: o.limits,
-      onConnection: (s) => this.serve(s),
-    });
   }
 
-  start(): Promise<void> {
-    return this.listener.start();
-  }
-
-  changed(): void {}
-
-  async settled(): Promise<void> {}
-
-  stop(): Promise<void> {
-    return this.listener.stop();
-  }
-
-  bound(): string {
-    return this.listener.bound();
-  }
-
-  private serve(socket: Socket): void {
+  protected serve(socket: Socket): void {
     let buf = Buffer.alloc(0);
     let timer: NodeJS.Timeout | null = null;
     const drop = (why: string) => {
