@@ -1,6 +1,5 @@
 // What Postfix must name to reach popgate, derived from popgate's config: the map, the
 // policy service, the socketmap; and how to recognise each in a restriction list.
-import { isIP } from 'node:net';
 import { relative } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { formatListenAddress, type ListenAddress } from '../publish/listen-address.js';
@@ -22,7 +21,7 @@ export interface Target {
 
 /** How Postfix names a listen address: `unix:private/x` below the queue directory. */
 export function postfixEndpoint(a: ListenAddress, queueDir: string): string {
-  if (a.kind === 'inet') return isIP(a.host) === 6 ? `inet:[${a.host}]:${a.port}` : `inet:${a.host}:${a.port}`;
+  if (a.kind === 'inet') return formatListenAddress(a);
   const rel = relative(queueDir, a.path);
   return rel && !rel.startsWith('..') && !rel.startsWith('/') ? `unix:${rel}` : `unix:${a.path}`;
 }
