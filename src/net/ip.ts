@@ -34,13 +34,29 @@ export interface Network {
  * IPv4-mapped IPv6 networks (`::ffff:127.0.0.0/104`) are turned into their IPv4 network,
  * because canonical addresses never carry the mapped form.
  */
+// One address is checked against many networks in a row (GrantPolicy.refuse): parse it once.
+let lastText: string | null = null;
+let lastAddr: ipaddr.IPv4 | ipaddr.IPv6 | null = null;
+
+function parsed(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  if (ip !== lastText) {
+    try {
+      lastAddr = ipaddr.parse(ip);
+    } catch {
+      lastAddr = null;
+    }
+    lastText = ip;
+  }
+  return lastAddr;
+}
+
 export function parseNetwork(text: string): Network | null {
   const m = /^\[?([0-9A-Fa-f:.]+)\]?(?:\/(\d{1,3}))?$/.exec(text.trim());
   if (!m) return null;
   const base = canonicalIp(m[1]!);
   if (!base) return null;
   const mappedV4 = isIP(base) === 4 && isIP(m[1]!) === 6;
-  let bits = m[2] === undefined ? (isIP(base) === 4 && !mappedV4 ? 32 : mappedV4 ? 128 : 128) : Number(m[2]);
+  let bits = m[2] === undefined ? (isIP(base) === 4 && !mappedV4 ? 32 : 128) : Number(m[2]);
   if (mappedV4) {
     if (bits < 96 || bits > 128) return null;
     bits -= 96;
@@ -52,25 +68,16 @@ export function parseNetwork(text: string): Network | null {
   return {
     text,
     contains(ip: string): boolean {
-      let addr: ipaddr.IPv4 | ipaddr.IPv6;
-      try {
-        addr = ipaddr.parse(ip);
-      } catch {
-        return false;
-      }
-      return addr.kind() === kind && addr.match(range as [ipaddr.IPv4, number] & [ipaddr.IPv6, number]);
+      const addr = parsed(ip);
+      return addr !== null && addr.kind() === kind && addr.match(range as [ipaddr.IPv4, number] & [ipaddr.IPv6, number]);
     },
   };
 }
 
 /** Addresses that are never a client: unspecified, broadcast, multicast. */
 export function isNeverClient(ip: string): string | null {
-  let addr: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    addr = ipaddr.parse(ip);
-  } catch {
-    return 'not an address';
-  }
+  const addr = parsed(ip);
+  if (!addr) return 'not an address';
   const range = addr.range();
   if (range === 'unspecified') return 'unspecified address';
   if (range === 'broadcast') return 'broadcast address';
