@@ -2,7 +2,7 @@
 // map empty and the policy service says DUNNO within a second; the brake survives a restart;
 // release resumes; a login storm trips the automatic brake by itself.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { cli, e2eSkip, isAccepted, isRelayDenied, mapLookup, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
 import { loopbackAddress, pop3Login, smtpRcpt } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
@@ -12,15 +12,9 @@ const SOCKET = '/var/spool/postfix/private/popgate-policy';
 const SOCKETMAP_PORT = 2527;
 const SOCKETMAP = '/var/spool/postfix/private/popgate-socketmap';
 const skip = await e2eSkip();
-const running: DaemonHandle[] = [];
-after(async () => {
-  for (const d of running) await d.stop('SIGKILL');
-});
 
-async function daemon(settings: Record<string, string>, dir?: string): Promise<DaemonHandle> {
-  const d = await startDaemon({ policy: `unix:${SOCKET}`, socketmap: `unix:${SOCKETMAP}`, ...settings }, dir);
-  running.push(d);
-  return d;
+function daemon(settings: Record<string, string>, dir?: string): Promise<DaemonHandle> {
+  return startDaemon({ policy: `unix:${SOCKET}`, socketmap: `unix:${SOCKETMAP}`, ...settings }, dir);
 }
 
 const esc = (s: string) => s.replace(/\./g, '\\.');

@@ -4,16 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { e2eSkip, mapLookup, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { describe, it } from 'node:test';
+import { e2eSkip, mapLookup, RIG, startDaemon } from '../helpers/e2e.js';
 import { loopbackAddress, pop3Login } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skip = await e2eSkip();
-const running: DaemonHandle[] = [];
-after(async () => {
-  for (const d of running) await d.stop('SIGKILL');
-});
 const esc = (s: string) => s.replace(/\./g, '\\.');
 
 describe('deny files against real Dovecot and Postfix', { skip }, () => {
@@ -24,7 +20,6 @@ describe('deny files against real Dovecot and Postfix', { skip }, () => {
     const later = loopbackAddress();
     writeFileSync(deny, `# webmail front end\n${denied}\n`);
     const d = await startDaemon({ exclude_files: deny, grace: '5m' }, dir);
-    running.push(d);
     const pid = d.child.pid;
 
     assert.ok(await pop3Login(denied, RIG.user, RIG.pass));
@@ -54,7 +49,6 @@ describe('deny files against real Dovecot and Postfix', { skip }, () => {
     writeFileSync(first, `${a}\n`);
     writeFileSync(second, `${b}\n`);
     const d = await startDaemon({ exclude_files: first, grace: '5m' }, dir);
-    running.push(d);
     assert.ok(await pop3Login(b, RIG.user, RIG.pass));
     await waitFor('b granted', () => mapLookup(b) === 'OK', 3000);
     writeFileSync(d.config, readFileSync(d.config, 'utf8').replace(`exclude_files = ${first}`, `exclude_files = ${second}`));

@@ -4,14 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dnsblQueryName } from '../../src/grants/dnsbl.js';
-import { e2eSkip, mapLookup, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { e2eSkip, mapLookup, RIG, startDaemon } from '../helpers/e2e.js';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { loopbackAddress, pop3Login } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ZONE = 'bl.popgate.test';
 const skip = await e2eSkip();
-const running: DaemonHandle[] = [];
 const listed = loopbackAddress();
 const silent = loopbackAddress();
 let dns: TestDnsServer;
@@ -19,7 +18,6 @@ before(async () => {
   dns = await startDnsServer((name) => (name === dnsblQueryName(listed, ZONE) ? ['127.0.0.2'] : name === dnsblQueryName(silent, ZONE) ? 'drop' : 'nxdomain'));
 });
 after(async () => {
-  for (const d of running) await d.stop('SIGKILL');
   await dns.close();
 });
 const esc = (s: string) => s.replace(/\./g, '\\.');
@@ -27,7 +25,6 @@ const esc = (s: string) => s.replace(/\./g, '\\.');
 describe('DNSBL against real Dovecot and Postfix, with a loopback DNS server', { skip }, () => {
   it('listed: no grant; unlisted: grant; timeout: refused (fail closed) without holding up the rest', async () => {
     const d = await startDaemon({ grace: '5m', dnsbl_zones: ZONE, dnsbl_servers: dns.address, dnsbl_timeout: '700ms' });
-    running.push(d);
     const clean = loopbackAddress();
     const afterSilent = loopbackAddress();
 
@@ -52,7 +49,6 @@ describe('DNSBL against real Dovecot and Postfix, with a loopback DNS server', {
 
   it('fail open grants when the list does not answer, and says so', async () => {
     const d = await startDaemon({ grace: '5m', dnsbl_zones: ZONE, dnsbl_servers: dns.address, dnsbl_timeout: '300ms', dnsbl_fail: 'open' });
-    running.push(d);
     assert.ok(await pop3Login(silent, RIG.user, RIG.pass));
     await waitFor('granted despite no answer', () => mapLookup(silent) === 'OK', 3000);
     assert.match(d.output(), new RegExp(`warn: DNSBL ${esc(ZONE)} lookup for ${esc(silent)} failed \\(no answer within 300 ms\\); granted anyway`));

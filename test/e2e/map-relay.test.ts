@@ -2,24 +2,14 @@
 // turns "Relay access denied" into 250 through the hash map popgate publishes.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { cli, dovecotReopenLog, e2eSkip, isAccepted, isRelayDenied, mapLookup, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { cli, dovecotReopenLog, e2eSkip, isAccepted, isRelayDenied, mapLookup, RIG, startDaemon } from '../helpers/e2e.js';
 import { imapSession, loopbackAddress, pop3Login, smtpRcpt } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skip = await e2eSkip();
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const running: DaemonHandle[] = [];
-after(async () => {
-  for (const d of running) await d.stop('SIGKILL');
-});
-
-async function daemon(settings: Record<string, string>, dir?: string): Promise<DaemonHandle> {
-  const d = await startDaemon(settings, dir);
-  running.push(d);
-  return d;
-}
 
 async function relayed(src: string, port = RIG.smtpMapPort, host = '127.0.0.1'): Promise<string> {
   return smtpRcpt(src, port, 'user@example.net', host);
@@ -27,7 +17,7 @@ async function relayed(src: string, port = RIG.smtpMapPort, host = '127.0.0.1'):
 
 describe('map mode against real Postfix and Dovecot', { skip }, () => {
   it('a POP3 login grants relay at once, and the grace ends it', async () => {
-    const d = await daemon({ grace: '4s' });
+    const d = await startDaemon({ grace: '4s' });
     const src = loopbackAddress();
     assert.ok(isRelayDenied(await relayed(src)), 'relay is refused before the login');
     assert.ok(await pop3Login(src, RIG.user, RIG.pass), 'Dovecot accepts the password');
@@ -45,7 +35,7 @@ describe('map mode against real Postfix and Dovecot', { skip }, () => {
   });
 
   it('failed passwords grant nothing', async () => {
-    const d = await daemon({});
+    const d = await startDaemon({});
     const bad = loopbackAddress();
     const good = loopbackAddress();
     assert.equal(await pop3Login(bad, RIG.user, 'wrong-password'), false);
@@ -59,7 +49,7 @@ describe('map mode against real Postfix and Dovecot', { skip }, () => {
   });
 
   it('an open IMAP session holds the grant past the grace; the grace counts from the logout', async () => {
-    const d = await daemon({ grace: '2s' });
+    const d = await startDaemon({ grace: '2s' });
     const src = loopbackAddress();
     const session = await imapSession(src, RIG.user, RIG.pass);
     assert.ok(session.ok);
@@ -74,7 +64,7 @@ describe('map mode against real Postfix and Dovecot', { skip }, () => {
   });
 
   it('grant, revoke and flush from the CLI reach Postfix within a second', async () => {
-    const d = await daemon({});
+    const d = await startDaemon({});
     const src = loopbackAddress();
     assert.equal(cli(['grant', src, '--for', '10m', '--config', d.config]).code, 0);
     await waitFor('grant in the map', () => mapLookup(src) === 'OK', 1000);
@@ -92,7 +82,7 @@ describe('map mode against real Postfix and Dovecot', { skip }, () => {
   });
 
   it('IPv6: a login over ::1 lets [::1] relay', async () => {
-    const d = await daemon({ exclude: '127.0.0.1/32' });
+    const d = await startDaemon({ exclude: '127.0.0.1/32' });
     assert.ok(isRelayDenied(await relayed('::1', RIG.smtpMapPort, '::1')));
     assert.ok(await pop3Login('::1', RIG.user, RIG.pass, RIG.pop3Port, '::1'));
     await waitFor('::1 granted', async () => isAccepted(await relayed('::1', RIG.smtpMapPort, '::1')), 3000, 20);
@@ -103,7 +93,7 @@ describe('map mode against real Postfix and Dovecot', { skip }, () => {
   });
 
   it('kill -9 and restart: live grants stay, expired ones stay gone, no line is replayed', async () => {
-    const first = await daemon({ grace: '5s' });
+    const first = await startDaemon({ grace: '5s' });
     const early = loopbackAddress();
     const late = loopbackAddress();
     const whileDown = loopbackAddress();
@@ -115,7 +105,7 @@ describe('map mode against real Postfix and Dovecot', { skip }, () => {
     await first.stop('SIGKILL');
     await delay(3000); // early's grace ends while popgate is down
     assert.ok(await pop3Login(whileDown, RIG.user, RIG.pass));
-    const second = await daemon({ grace: '5s' }, first.dir);
+    const second = await startDaemon({ grace: '5s' }, first.dir);
     await waitFor('login made while down', () => mapLookup(whileDown) === 'OK', 3000);
     assert.equal(mapLookup(late), 'OK', 'a live grant survives kill -9');
     assert.equal(mapLookup(early), null, 'an expired grant is not resurrected');
@@ -129,7 +119,7 @@ describe('map mode against real Postfix and Dovecot', { skip }, () => {
   });
 
   it('rename+create and copytruncate rotation while logins keep coming lose nothing', async () => {
-    const d = await daemon({});
+    const d = await startDaemon({});
     const sources: string[] = [];
     for (let i = 0; i < 12; i++) {
       const src = loopbackAddress();

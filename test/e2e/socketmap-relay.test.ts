@@ -5,27 +5,22 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { postfixAccount } from '../../src/publish/postfix-user.js';
-import { cli, e2eSkip, isAccepted, isRelayDenied, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { cli, e2eSkip, isAccepted, isRelayDenied, isTempFail, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
 import { loopbackAddress, pop3Login, smtpRcpt } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
 const PORT = 2527;
 const SOCKET = '/var/spool/postfix/private/popgate-socketmap';
 const skip = await e2eSkip();
-const running: DaemonHandle[] = [];
 after(async () => {
-  for (const d of running) await d.stop('SIGKILL');
   rmSync(SOCKET, { force: true }); // a killed daemon leaves it; nobody else listens there during e2e
 });
 
-async function daemon(settings: Record<string, string> = {}): Promise<DaemonHandle> {
-  const d = await startDaemon({ map: 'none', socketmap: `unix:${SOCKET}`, ...settings });
-  running.push(d);
-  return d;
+function daemon(settings: Record<string, string> = {}): Promise<DaemonHandle> {
+  return startDaemon({ map: 'none', socketmap: `unix:${SOCKET}`, ...settings });
 }
 
 const rcpt = (src: string) => smtpRcpt(src, PORT);
-const isTempFail = (reply: string) => /^451 4\.3\.5\b/.test(reply);
 /** What Postfix's own client gets: postmap -q KEY socketmap:unix:PATH:popgate. */
 function postmapQuery(key: string): { code: number | null; out: string } {
   const r = spawnSync('postmap', ['-q', key, `socketmap:unix:${SOCKET}:popgate`], { encoding: 'utf8' });

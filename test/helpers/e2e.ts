@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { waitFor } from './wait.js';
 
 export const RIG = {
@@ -59,6 +60,12 @@ export interface DaemonHandle {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Every daemon a test file started: killed after its tests, whatever they did (one process per file). */
+const started = new Set<DaemonHandle>();
+after(async () => {
+  for (const d of started) await d.stop('SIGKILL');
+});
+
 /** Writes a config and starts `popgate run` on it; resolves once it says it started. */
 export async function startDaemon(settings: Record<string, string>, dir?: string): Promise<DaemonHandle> {
   dir ??= mkdtempSync(join(tmpdir(), 'popgate-e2e-'));
@@ -75,7 +82,7 @@ export async function startDaemon(settings: Record<string, string>, dir?: string
     if (child.exitCode !== null) throw new Error(`popgate exited ${child.exitCode}:\n${out}`);
     return out.includes('started:');
   }, 10_000);
-  return {
+  const handle: DaemonHandle = {
     dir,
     config,
     db,
@@ -86,6 +93,8 @@ export async function startDaemon(settings: Record<string, string>, dir?: string
       return exited;
     },
   };
+  started.add(handle);
+  return handle;
 }
 
 /** Runs the popgate CLI and returns its exit code and output. */
@@ -108,3 +117,5 @@ export function dovecotReopenLog(): void {
 
 export const isRelayDenied = (reply: string) => /^(454 4\.7\.1|554 5\.7\.1)\b/.test(reply);
 export const isAccepted = (reply: string) => reply.startsWith('250');
+/** Postfix's answer when a policy service or socketmap cannot be asked: fail closed, temporarily. */
+export const isTempFail = (reply: string) => /^451 4\.3\.5\b/.test(reply);
