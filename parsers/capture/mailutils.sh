@@ -16,11 +16,7 @@ P_POP3=14110 P_IMAP=14143
 chroot_prepare $NAME mailutils-pop3d mailutils-imap4d openssl
 chroot_stop; mount -t proc proc "$CHROOT/proc"
 
-for u in alice bob; do
-  in_chroot id "$u" >/dev/null 2>&1 || in_chroot useradd -m -s /usr/sbin/nologin "$u"
-  echo "$u:pw-$u" | in_chroot chpasswd
-  in_chroot sh -c "touch /var/mail/$u; chown $u:mail /var/mail/$u; chmod 660 /var/mail/$u"
-done
+chroot_mbox_users
 in_chroot sh -c '[ -s /etc/mu-capture.pem ] || openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
   -subj /CN=capture.localdomain -keyout /etc/mu-capture.key -out /etc/mu-capture.pem 2>/dev/null; chmod 600 /etc/mu-capture.key'
 

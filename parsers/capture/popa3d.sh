@@ -13,11 +13,7 @@ chroot_prepare popa3d popa3d
 chroot_stop; mount -t proc proc "$CHROOT/proc"
 chroot_netns
 
-for u in alice bob; do
-  in_chroot id "$u" >/dev/null 2>&1 || in_chroot useradd -m -s /usr/sbin/nologin "$u"
-  echo "$u:pw-$u" | in_chroot chpasswd
-  in_chroot sh -c "touch /var/mail/$u; chown $u:mail /var/mail/$u; chmod 660 /var/mail/$u"
-done
+chroot_mbox_users
 printf 'From x@example.org Wed Nov 25 00:00:00 2026\nSubject: hi\n\nhello\n\n' >>"$CHROOT/var/mail/alice"
 
 chroot_syslog

@@ -12,11 +12,7 @@ P_POP3=16110
 chroot_prepare solid-pop3d solid-pop3d
 chroot_stop; mount -t proc proc "$CHROOT/proc"
 
-for u in alice bob; do
-  in_chroot id "$u" >/dev/null 2>&1 || in_chroot useradd -m -s /usr/sbin/nologin "$u"
-  echo "$u:pw-$u" | in_chroot chpasswd
-  in_chroot sh -c "touch /var/mail/$u; chown $u:mail /var/mail/$u; chmod 660 /var/mail/$u"
-done
+chroot_mbox_users
 
 # liblockfile needs to create alice.lock beside the mailbox (dotlockfile is not installed here)
 in_chroot sh -c "chmod 1777 /var/mail; rm -f /var/mail/*.lock"

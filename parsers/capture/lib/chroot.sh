@@ -56,6 +56,16 @@ in_chroot() {
   if [[ -n $NETNS ]]; then ip netns exec "$NETNS" chroot "$CHROOT" "$@"; else chroot "$CHROOT" "$@"; fi
 }
 
+# Users alice and bob (password pw-USER) with an mbox spool: the mbox servers' test accounts.
+chroot_mbox_users() {
+  local u
+  for u in alice bob; do
+    in_chroot id "$u" >/dev/null 2>&1 || in_chroot useradd -m -s /usr/sbin/nologin "$u"
+    echo "$u:pw-$u" | in_chroot chpasswd
+    in_chroot sh -c "touch /var/mail/$u; chown $u:mail /var/mail/$u; chmod 660 /var/mail/$u"
+  done
+}
+
 chroot_netns() {
   NETNS=popgate-capture-$(basename "$CHROOT")
   ip netns del "$NETNS" 2>/dev/null || true
