@@ -2,13 +2,14 @@
 // popgate's command line: runs the program of program.ts and maps its outcome to sysexits codes.
 import { CommanderError } from 'commander';
 import { EXIT } from '../core/errors.js';
-import { buildProgram } from './program.js';
+import { buildProgram, EXIT_BROKEN_PIPE } from './program.js';
 
-// `popgate … | head`: the reader is gone, so there is nobody left to tell; stop quietly.
+// `popgate … | head`: the reader is gone, so there is nobody left to tell; stop quietly, with the
+// status of a tool killed by SIGPIPE (not 0: a daemon whose journal stream broke is then restarted).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
-    process.exit(process.exitCode ?? EXIT.OK);
+    process.exit(EXIT_BROKEN_PIPE);
   });
 }
 

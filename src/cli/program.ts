@@ -13,6 +13,9 @@ import { register as registerRun } from './run.js';
 /** From package.json (two levels above dist/src/cli), so a release bumps one place. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version;
 
+/** Exit status when the output's reader went away (128 + SIGPIPE, as the shell reports it). */
+export const EXIT_BROKEN_PIPE = 141;
+
 /** Each adds its verbs to the program, in the order help and the man page list them. */
 const VERBS: ReadonlyArray<(program: Command) => void> = [
   registerRun,

@@ -4,6 +4,7 @@ import type { Argument, Command, Option } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../config/load.js';
 import { SCHEMA } from '../config/schema.js';
 import { EXIT } from '../core/errors.js';
+import { EXIT_BROKEN_PIPE } from '../cli/program.js';
 import { entry, flags, header, sentence, text } from './roff.js';
 
 /** What each exit code means; a code added to EXIT without a line here fails the build of the page. */
@@ -16,6 +17,7 @@ const EXIT_MEANING: Record<number, string> = {
   69: 'A service is unavailable: Postfix tools missing, or a grant refused while the emergency brake is on.',
   75: 'Temporary failure: the database is busy or the map could not be built; try again.',
   78: 'Configuration error: a bad setting in the config file, or doctor found errors.',
+  [EXIT_BROKEN_PIPE]: 'The reader of the output went away (popgate … | head); nothing is printed.',
 };
 
 function argName(a: Argument): string {

@@ -20,7 +20,7 @@ const SKIP = !HAVE_MAN && !REQUIRED ? 'man is not installed (apt-get install man
 
 /** The page as a reader sees it, on lines wide enough that nothing wraps or hyphenates. */
 function render(file: string): string {
-  const r = spawnSync('man', ['--warnings', '-l', file], { encoding: 'utf8', env: { ...process.env, MANWIDTH: '250', LANG: 'C.UTF-8', MANPAGER: 'cat', PAGER: 'cat' } });
+  const r = spawnSync('man', ['--warnings', '-l', file], { encoding: 'utf8', env: { ...process.env, MANWIDTH: '250', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', MANPAGER: 'cat', PAGER: 'cat' } });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '', `${file}: groff warnings`);
   return r.stdout;
@@ -52,7 +52,7 @@ describe('man pages', { skip: SKIP }, () => {
       for (const o of c.options) assert.ok(own.includes(o.long!), `${c.name()} ${o.long}`);
     }
     const exits = section(page, 'EXIT STATUS');
-    for (const code of new Set([...Object.values(EXIT), 66])) assert.match(exits, new RegExp(`^       ${code} `, 'm'), `exit ${code}`);
+    for (const code of new Set([...Object.values(EXIT), 66, 141])) assert.match(exits, new RegExp(`^       ${code} `, 'm'), `exit ${code}`);
     assert.match(section(page, 'SIGNALS'), /SIGHUP[\s\S]*SIGTERM, SIGINT/);
     const files = section(page, 'FILES');
     for (const f of ['/etc/popgate/popgate.cf', SCHEMA.find((k) => k.key === 'db')!.default]) assert.ok(files.includes(f), f);
