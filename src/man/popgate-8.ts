@@ -49,6 +49,12 @@ function defaultOf(key: string): string {
   return SCHEMA.find((k) => k.key === key)?.default ?? '';
 }
 
+/** ` (db, map, …)` from the schema's reload field, or nothing while the schema has none. */
+function restartKeys(): string {
+  const keys = SCHEMA.filter((k) => (k as { reload?: string }).reload === 'restart').map((k) => k.key);
+  return keys.length ? ` (${keys.join(', ')})` : '';
+}
+
 export function popgate8(program: Command, version: string): string {
   const verbs = program.commands.filter((c) => !(c as Command & { _hidden?: boolean })._hidden);
   const codes = [...new Set([...Object.values(EXIT), ...Object.keys(EXIT_MEANING).map(Number)])].sort((a, b) => a - b);
@@ -70,9 +76,9 @@ export function popgate8(program: Command, version: string): string {
     '.SH EXIT STATUS\n',
     codes.map((c) => entry(`\\fB${c}\\fR`, text(EXIT_MEANING[c]!))).join(''),
     '.SH SIGNALS\n',
-    entry('\\fBSIGHUP\\fR', 'The daemon reads its config file again, applies what can change while running, ' +
-      'and reopens its log files (after a rotation). Settings that need a restart are logged as such; ' +
-      'a config file with errors is refused and the running settings stay.'),
+    entry('\\fBSIGHUP\\fR', text('The daemon reads its config file again, applies what can change while running, ' +
+      `and reopens its log files (after a rotation). Settings that need a restart${restartKeys()} keep their running ` +
+      'value and are logged as such; a config file with errors is refused and the running settings stay.')),
     entry('\\fBSIGTERM\\fR, \\fBSIGINT\\fR', 'The daemon stops cleanly: log positions and grants stay in the database, ' +
       'and the next start resumes where it stopped.'),
     '.SH FILES\n',
