@@ -1,13 +1,15 @@
 // Follows a log file like `tail -F`, by inode and byte offset, so positions can be stored exactly.
 // fs.watch on the directory makes it react at once; a 1 s stat is the safety net for missed events.
-// (The `tail` package hides byte offsets and inode changes, which durable positions need.)
-import { createHash } from 'node:crypto';
-import { readSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { open, stat, readdir, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+// Rotation by rename and by copytruncate both continue where reading stopped (log-file.ts).
+import { readSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { Logger } from 'winston';
 import type { LogLine } from '../core/types.js';
 import type { Position } from '../grants/store.js';
+import { Throttle } from '../wire/throttle.js';
+import { notRegular } from './file-kind.js';
+import { MAX_LINE_BYTES } from './line-splitter.js';
+import { fingerprintOf, findSibling, headChanged, headOf, openLog, readHead, seek, statOrNull, type LogFile } from './log-file.js';
 import type { BatchHandler, Source } from './source.js';
 
 /** Bytes read at once when following live writes; a batch (one transaction) is at most this. */
@@ -26,29 +28,11 @@ export interface FileSourceOptions {
   now?: () => number;
 }
 
-interface Handle {
-  fh: FileHandle;
-  dev: string;
-  ino: string;
-  offset: number;
-  line: number;
-  fingerprint: string | null;
-  /** Set when rotated away: read until this time, then closed. */
-  retiredUntil?: number;
-  /** A file rotated away while popgate was down: its position is stored until it is finished. */
-  resumed?: boolean;
-}
-
-function isMissing(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
 export class FileSource implements Source {
   readonly name: string;
   private readonly opts: Required<Omit<FileSourceOptions, 'position'>> & { position: Position | null };
-  private current: Handle | null = null;
-  private retired: Handle[] = [];
+  private current: LogFile | null = null;
+  private retired: LogFile[] = [];
   private handler: BatchHandler | null = null;
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -57,22 +41,26 @@ export class FileSource implements Source {
   private stopped = false;
   private live = false;
   private warnedMissing = false;
-  private checkFingerprint = false;
+  /** Identity of a non-regular file found at the path, warned about once. */
+  private refused: string | null = null;
   private buf: Buffer | null = null;
+  private readonly dropWarning = new Throttle();
+  private readonly onDrop = (lineNo: number, bytes: number) => {
+    const n = this.dropWarning.hit(this.opts.now());
+    if (n) this.opts.logger.warn(`${this.name}: line ${lineNo} (${bytes} bytes) dropped: longer than ${MAX_LINE_BYTES} bytes${n > 1 ? ` (${n} such lines since the last warning)` : ''}`);
+  };
 
   constructor(path: string, options: FileSourceOptions) {
     this.name = path;
     this.opts = { pollMs: 1000, lingerMs: 30_000, retryMs: 2000, now: Date.now, ...options };
   }
 
+  /** Rejects at once (SourceError) when the path is there and is not a regular file. */
   async start(handler: BatchHandler): Promise<void> {
     this.handler = handler;
     await this.resume();
     this.watchDir();
-    this.timer = setInterval(() => {
-      this.checkFingerprint = true;
-      this.kick();
-    }, this.opts.pollMs);
+    this.timer = setInterval(() => this.kick(), this.opts.pollMs);
     this.timer.unref?.();
     this.kick();
     await this.idle();
@@ -95,7 +83,7 @@ export class FileSource implements Source {
     if (this.timer) clearInterval(this.timer);
     this.watcher?.close();
     await this.idle();
-    for (const h of [this.current, ...this.retired]) await h?.fh.close().catch(() => {});
+    for (const f of [this.current, ...this.retired]) await f?.fh.close().catch(() => {});
     this.current = null;
     this.retired = [];
   }
@@ -133,85 +121,43 @@ export class FileSource implements Source {
     });
   }
 
-  private async openHandle(path: string): Promise<Handle | null> {
-    try {
-      const fh = await open(path, 'r');
-      const st = await fh.stat({ bigint: true });
-      return { fh, dev: String(st.dev), ino: String(st.ino), offset: 0, line: 0, fingerprint: null };
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
-  }
-
-  /** First start: resume the stored position, also in a file rotated away while popgate was down. */
+  /** First start: resume the stored position, also in a file rotated or copied away while popgate was down. */
   private async resume(): Promise<void> {
     const pos = this.opts.position;
-    const h = await this.openHandle(this.name).catch((err) => {
-      this.opts.logger.error(`${this.name}: cannot open (${(err as Error).message}); hint: check permissions`);
-      return null;
-    });
-    if (!h) {
+    const f = await openLog(this.name, this.onDrop);
+    if (!f) {
       this.opts.logger.warn(`${this.name}: not there yet; popgate starts reading when it appears`);
       this.warnedMissing = true;
     }
-    if (!pos) {
-      this.current = h;
-      return;
-    }
-    if (h && h.dev === pos.dev && h.ino === pos.ino) {
-      const size = Number((await h.fh.stat()).size);
-      const fp = await fingerprintOf(h.fh);
-      if (size >= pos.offset && (pos.fingerprint === null || fp === pos.fingerprint)) {
-        Object.assign(h, { offset: pos.offset, line: pos.line, fingerprint: pos.fingerprint });
-      } else {
-        this.opts.logger.info(`${this.name}: truncated or rewritten since the last run; reading it from the start`);
+    this.current = f;
+    if (!pos) return;
+    if (f && f.dev === pos.dev && f.ino === pos.ino) {
+      const size = Number((await f.fh.stat()).size);
+      const head = readHead(f);
+      if (size >= pos.offset && (pos.fingerprint === null || (head && fingerprintOf(head)) === pos.fingerprint)) {
+        seek(f, pos.offset, pos.line, pos.fingerprint, pos.fingerprint === null ? null : head);
+        return;
       }
-      this.current = h;
-      return;
+      this.opts.logger.info(`${this.name}: truncated or rewritten since the last run; reading it from the start`);
     }
-    // The stored file was rotated away: finish it first, then read the new one from the start.
-    const old = await this.findRotated(pos);
+    // The stored file was rotated away (same inode) or copied before a truncation (same first
+    // line, at least as long): finish it first, then read the current one from the start.
+    const copied = f !== null && f.dev === pos.dev && f.ino === pos.ino;
+    const old = await findSibling(this.name, pos.fingerprint, (st) =>
+      copied ? String(st.ino) !== pos.ino && Number(st.size) >= pos.offset && pos.fingerprint !== null : String(st.dev) === pos.dev && String(st.ino) === pos.ino, this.onDrop);
     if (old) {
-      Object.assign(old.handle, { offset: pos.offset, line: pos.line, fingerprint: pos.fingerprint, retiredUntil: 0, resumed: true });
-      this.retired.push(old.handle);
-      this.opts.logger.info(`${this.name}: rotated while popgate was down; finishing ${old.path} first`);
+      seek(old, pos.offset, pos.line, pos.fingerprint, old.head);
+      Object.assign(old, { retiredUntil: 0, resumed: true, copy: copied });
+      this.retired.push(old);
+      this.opts.logger.info(`${this.name}: ${copied ? 'copied and truncated' : 'rotated'} while popgate was down; finishing ${old.path} first`);
     }
-    this.current = h;
-  }
-
-  private async findRotated(pos: Position): Promise<{ handle: Handle; path: string } | null> {
-    const dir = dirname(this.name);
-    const base = basename(this.name);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return null;
-    }
-    for (const n of names) {
-      if (n === base || !n.startsWith(base) || n.endsWith('.gz') || n.endsWith('.xz') || n.endsWith('.bz2')) continue;
-      const path = join(dir, n);
-      const st = await stat(path, { bigint: true }).catch(() => null);
-      if (!st || String(st.dev) !== pos.dev || String(st.ino) !== pos.ino) continue;
-      const h = await this.openHandle(path);
-      if (h && (pos.fingerprint === null || (await fingerprintOf(h.fh)) === pos.fingerprint)) return { handle: h, path };
-      await h?.fh.close();
-    }
-    return null;
   }
 
   private async pump(): Promise<void> {
     try {
-      for (const r of [...this.retired]) {
-        const done = this.opts.now() > (r.retiredUntil ?? 0);
-        await this.drain(r, done);
-        if (done) {
-          this.retired = this.retired.filter((x) => x !== r);
-          await r.fh.close().catch(() => {});
-        }
-      }
-      await this.checkIdentity();
+      await this.drainRetired();
+      // A copy found at a truncation is read before what is written anew.
+      if (await this.checkIdentity()) await this.drainRetired();
       if (this.current) await this.drain(this.current, false);
       this.live = true; // what follows the first pass was written while popgate ran
     } catch (err) {
@@ -222,24 +168,37 @@ export class FileSource implements Source {
     }
   }
 
-  /** Notices rotation (new inode), deletion and truncation (copytruncate). */
-  private async checkIdentity(): Promise<void> {
+  /** Files rotated away: read what was added, close them once their time is up. */
+  private async drainRetired(): Promise<void> {
+    for (const r of [...this.retired]) {
+      const done = this.opts.now() > (r.retiredUntil ?? 0);
+      await this.drain(r, done && !r.copy);
+      if (done) {
+        this.retired = this.retired.filter((x) => x !== r);
+        await r.fh.close().catch(() => {});
+      }
+    }
+  }
+
+  /** Notices rotation, deletion, truncation and a non-regular file put in place; true when a copy is to be read first. */
+  private async checkIdentity(): Promise<boolean> {
     // Synchronous: a stat of a local file takes microseconds, a trip through libuv's thread pool
     // up to milliseconds on a busy machine, and this is on the way from a login line to its grant.
     const st = statOrNull(this.name);
     const cur = this.current;
-    if (!st) return; // deleted or renamed away: keep reading the open handle until a new file appears
+    if (!st) return false; // deleted or renamed away: keep reading the open file until a new one appears
     if (cur && String(st.dev) === cur.dev && String(st.ino) === cur.ino) {
-      const checkFp = this.checkFingerprint && cur.fingerprint !== null;
-      this.checkFingerprint = false;
-      if (Number(st.size) < cur.offset || (checkFp && (await fingerprintOf(cur.fh)) !== cur.fingerprint)) {
-        this.opts.logger.info(`${this.name}: truncated; reading it from the start`);
-        Object.assign(cur, { offset: 0, line: 0, fingerprint: null });
-      }
-      return;
+      return Number(st.size) < cur.readOffset || headChanged(cur) ? this.truncated(cur) : false;
     }
-    const next = await this.openHandle(this.name);
-    if (!next) return;
+    const bad = notRegular(this.name, st);
+    if (bad) {
+      const id = `${st.dev}:${st.ino}`;
+      if (this.refused !== id) this.opts.logger.error(`${bad.message}${cur ? ' (still reading the file it replaced)' : ''}`);
+      this.refused = id;
+      return false;
+    }
+    const next = await openLog(this.name, this.onDrop);
+    if (!next) return false;
     if (cur) {
       await this.drain(cur, false);
       cur.retiredUntil = this.opts.now() + this.opts.lingerMs;
@@ -249,72 +208,73 @@ export class FileSource implements Source {
       this.opts.logger.info(`${this.name}: appeared; following it`);
     }
     this.current = next;
+    return false;
   }
 
-  /** Reads whole lines from the handle and hands them over; `final` also takes a last line with no newline. */
-  private async drain(h: Handle, final: boolean): Promise<void> {
+  /**
+   * Truncated in place. With copytruncate the copy (same first line, at least as long as what was
+   * read) holds the lines written since the last read: it is read from there, as after a rename,
+   * and its position is stored until the new content begins. Lines the server writes between
+   * logrotate's copy and its truncate are in neither file: no reader can have them.
+   */
+  private async truncated(cur: LogFile): Promise<boolean> {
+    const copy = cur.fingerprint === null ? null
+      : await findSibling(this.name, cur.fingerprint, (st) => String(st.ino) !== cur.ino && Number(st.size) >= cur.offset, this.onDrop);
+    if (copy) {
+      this.opts.logger.info(`${this.name}: copied to ${copy.path} and truncated; reading the rest of the copy first`);
+      seek(copy, cur.offset, cur.line, cur.fingerprint, copy.head);
+      Object.assign(copy, { retiredUntil: 0, resumed: true, copy: true });
+      this.retired.push(copy);
+    } else {
+      this.opts.logger.info(`${this.name}: truncated; reading it from the start`);
+    }
+    seek(cur, 0, 0, null, null);
+    return copy !== null;
+  }
+
+  /** Reads whole lines from the file and hands them over; `final` also takes a last line with no newline. */
+  private async drain(f: LogFile, final: boolean): Promise<void> {
     const size = this.live ? CHUNK : BACKLOG_CHUNK;
-    // One buffer per source, reused (its bytes are copied out by toString): a fresh one per wake-up
-    // is garbage V8 collects late, ~30 MB of RSS under 2,000 lines/s.
+    // One buffer per source, reused (the splitter copies out what it keeps): a fresh one per
+    // wake-up is garbage V8 collects late, ~30 MB of RSS under 2,000 lines/s.
     if (this.buf?.length !== size) this.buf = Buffer.allocUnsafe(size);
     const buf = this.buf;
     for (;;) {
       if (this.stopped) return;
       // Synchronous too (page cache, at most 1 MiB): the batch handler that follows blocks longer.
-      const bytesRead = readSync(h.fh.fd, buf, 0, size, h.offset);
-      if (bytesRead === 0) return;
-      let end = buf.lastIndexOf(10, bytesRead - 1);
-      let consumed: number;
-      if (end < 0) {
-        if (bytesRead < size && !final) return; // a line still being written
-        end = bytesRead; // an overlong line, or the unterminated end of a rotated file
-        consumed = bytesRead;
-      } else {
-        consumed = end + 1;
+      const bytesRead = readSync(f.fh.fd, buf, 0, size, f.readOffset);
+      // Truncated since the identity check: these bytes may be new ones at a stale offset. The next pump sorts it out.
+      if (f === this.current && bytesRead > 0 && headChanged(f)) {
+        this.again = true;
+        return;
       }
-      const text = buf.toString('utf8', 0, end);
-      const parts = text.split('\n');
+      const lines: LogLine[] = [];
       const readAt = this.opts.now();
-      const lines: LogLine[] = new Array(parts.length);
-      for (let i = 0; i < parts.length; i++) {
-        const t = parts[i]!;
-        lines[i] = { text: t.endsWith('\r') ? t.slice(0, -1) : t, origin: this.name, lineNo: h.line + i + 1, readAt, live: this.live };
+      const sink = (text: string, lineNo: number) => lines.push({ text, origin: this.name, lineNo, readAt, live: this.live });
+      if (bytesRead > 0) f.splitter.push(buf, sink, 0, bytesRead);
+      else if (final) f.splitter.finish(sink);
+      if (f.head === null && f.readOffset === 0) f.head = copyOf(headOf(buf, bytesRead));
+      f.readOffset += bytesRead;
+      const offset = f.readOffset - f.splitter.pendingBytes;
+      if (f.fingerprint === null && f.head === null && offset > 0) f.head = readHead(f);
+      if (f.fingerprint === null && f.head) f.fingerprint = fingerprintOf(f.head);
+      const position: Position = { dev: f.dev, ino: f.ino, fingerprint: f.fingerprint, offset, line: f.splitter.lineNo };
+      if (lines.length) {
+        try {
+          await this.handler!(lines, f === this.current || f.resumed ? position : null);
+        } catch (err) {
+          seek(f, f.offset, f.line, f.fingerprint, f.head); // read the same batch again
+          throw err;
+        }
       }
-      const fingerprint = h.fingerprint ?? (h.offset === 0 ? fingerprintFrom(buf, bytesRead) : null);
-      const position: Position = { dev: h.dev, ino: h.ino, fingerprint, offset: h.offset + consumed, line: h.line + parts.length };
-      await this.handler!(lines, h === this.current || h.resumed ? position : null);
-      Object.assign(h, position);
+      Object.assign(f, { offset, line: position.line });
+      if (bytesRead === 0) return;
       // A full read means more is waiting (a backlog): let timers and live answers run in between.
       if (bytesRead === size) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }
 
-function statOrNull(path: string) {
-  try {
-    return statSync(path, { bigint: true });
-  } catch (err) {
-    if (isMissing(err)) return null;
-    throw err;
-  }
-}
-
-function sha1(data: Buffer): string {
-  return createHash('sha1').update(data).digest('hex');
-}
-
-const FP_BYTES = 4096;
-
-/** Hash of the first line (at most 4 KiB of it) in a buffer that starts at offset 0; null while incomplete. */
-function fingerprintFrom(buf: Buffer, length: number): string | null {
-  const head = buf.subarray(0, Math.min(length, FP_BYTES));
-  const nl = head.indexOf(10);
-  if (nl < 0) return head.length === FP_BYTES ? sha1(head) : null;
-  return sha1(head.subarray(0, nl));
-}
-
-async function fingerprintOf(fh: FileHandle): Promise<string | null> {
-  const buf = Buffer.alloc(FP_BYTES);
-  const { bytesRead } = await fh.read(buf, 0, FP_BYTES, 0);
-  return fingerprintFrom(buf, bytesRead);
+function copyOf(b: Buffer | null): Buffer | null {
+  return b && Buffer.from(b);
 }

@@ -1,45 +1,65 @@
 // Reads lines from standard input (`--log -`): every line is live, nothing is checkpointed.
-import { createInterface } from 'node:readline';
+// Lines come in batches, one per chunk the pipe delivers (one transaction each, not one per line:
+// issue 14), through the shared splitter, so a huge line is dropped, never held (issue 11 item 14).
 import type { Readable } from 'node:stream';
+import type { Logger } from 'winston';
 import type { LogLine } from '../core/types.js';
+import { Throttle } from '../wire/throttle.js';
+import { readLines } from './read-lines.js';
 import type { BatchHandler, Source } from './source.js';
+import { MAX_LINE_BYTES } from './line-splitter.js';
+
+export interface StreamSourceOptions {
+  /** Warns (rate-limited) about dropped overlong lines. */
+  logger?: Logger;
+  now?: () => number;
+}
 
 export class StreamSource implements Source {
   readonly name: string;
   private readonly input: Readable;
+  private readonly now: () => number;
   private done: Promise<void> | null = null;
-  private closeInput: (() => void) | null = null;
+  private stopped = false;
+  private readonly dropWarning = new Throttle();
 
-  constructor(input: Readable, name = '-') {
+  constructor(input: Readable, name = '-', private readonly options: StreamSourceOptions = {}) {
     this.input = input;
     this.name = name;
+    this.now = options.now ?? Date.now;
   }
 
   async start(handler: BatchHandler): Promise<void> {
-    const rl = createInterface({ input: this.input, crlfDelay: Infinity });
-    this.closeInput = () => rl.close();
-    let lineNo = 0;
+    const onDrop = (lineNo: number, bytes: number) => {
+      const n = this.dropWarning.hit(this.now());
+      if (n) this.options.logger?.warn(`${this.name}: line ${lineNo} (${bytes} bytes) dropped: longer than ${MAX_LINE_BYTES} bytes${n > 1 ? ` (${n} such lines since the last warning)` : ''}`);
+    };
     this.done = (async () => {
-      for await (const text of rl) {
-        lineNo++;
-        const line: LogLine = { text, origin: this.name, lineNo, readAt: Date.now(), live: true };
-        // One line at a time: a pipe delivers lines as they are written.
-        for (let attempt = 0; ; attempt++) {
+      for await (const batch of readLines(this.input, { onDrop })) {
+        const readAt = this.now();
+        const lines: LogLine[] = batch.map((l) => ({ text: l.text, origin: this.name, lineNo: l.lineNo, readAt, live: true }));
+        for (let attempt = 0; !this.stopped; attempt++) {
           try {
-            await handler([line], null);
+            await handler(lines, null);
             break;
           } catch {
             await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
           }
         }
+        if (this.stopped) break;
       }
-    })();
+    })().catch((err) => {
+      // Input closed under us (stop, or the writer went away): nothing more to read.
+      if (!this.stopped) this.options.logger?.warn(`${this.name}: input ended with an error (${(err as Error).message})`);
+    });
   }
 
   reopen(): void {}
 
   async stop(): Promise<void> {
-    this.closeInput?.();
-    await this.done?.catch(() => {});
+    this.stopped = true;
+    // Ends a read that waits for more input; the batch in hand is finished first.
+    this.input.destroy();
+    await this.done;
   }
 }
