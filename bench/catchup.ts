@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Daemon } from '../src/daemon.js';
+import { Daemon } from '../src/daemon/daemon.js';
 import type { MapPublisher } from '../src/publish/map-publisher.js';
 import { LogGenerator, type StampFormat } from './generate.js';
 import { benchConfig } from './setup.js';

@@ -4,7 +4,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Daemon } from '../src/daemon.js';
+import { Daemon } from '../src/daemon/daemon.js';
 import type { MapPublisher } from '../src/publish/map-publisher.js';
 import { LogGenerator, clientIp, rng } from './generate.js';
 import { freePort, MapWatch, policyOpen, PostmapAsker } from './probes.js';

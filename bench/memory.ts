@@ -6,7 +6,7 @@
 import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Daemon } from '../src/daemon.js';
+import { Daemon } from '../src/daemon/daemon.js';
 import { LogGenerator, clientIp } from './generate.js';
 import { freePort, policyOpen, socketmapOpen } from './probes.js';
 import { benchConfig } from './setup.js';

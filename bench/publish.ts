@@ -31,7 +31,7 @@ async function one(dir: string, n: number): Promise<PublishCase> {
   const path = join(dir, `map-${n}`);
   const pub = new MapPublisher({
     // As the daemon sets it up: map text from SQLite, postmap through the resident shell.
-    map: { type: 'hash', path }, value: 'OK', addresses: () => store.activeIps(Date.now()),
+    map: { type: 'hash', path },
     text: () => store.mapText(Date.now(), 'OK'), residentPostmap: true,
     postmapCommand: 'postmap', postconfCommand: 'postconf', logger: benchLogger(),
   });

@@ -3,12 +3,7 @@
 import type { Command } from 'commander';
 import { StoreError } from '../core/errors.js';
 import { applyBrake, brakeState, describeBrake, releaseBrake } from '../grants/brake.js';
-import { SqliteStore } from '../grants/sqlite-store.js';
-import { act, configFrom, daemonRunning, publishIfNoDaemon, withCommon, type CommonOptions } from './common.js';
-
-function who(): string {
-  return `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
-}
+import { act, configFrom, daemonRunning, openStore, publishIfNoDaemon, who, withCommon, type CommonOptions } from './common.js';
 
 /**
  * The brake must not fail because the daemon's batch held the database for a moment (a read
@@ -32,7 +27,7 @@ export function register(program: Command): void {
     .action((opts: CommonOptions & { reason: string; status?: boolean }) =>
       act(async () => {
         const config = configFrom(opts);
-        const store = new SqliteStore(config.db);
+        const store = openStore(config, opts.status ? 'read' : 'write');
         try {
           if (opts.status) {
             const b = brakeState(store);
@@ -53,9 +48,9 @@ export function register(program: Command): void {
   withCommon(program.command('release').description('release the emergency brake: logins grant again')).action((opts: CommonOptions) =>
     act(async () => {
       const config = configFrom(opts);
-      const store = new SqliteStore(config.db);
+      const store = openStore(config, 'write');
       try {
-        const was = await retry(() => releaseBrake(store));
+        const was = await retry(() => releaseBrake(store, Date.now(), who()));
         process.stdout.write(was ? `emergency brake released (it was ${describeBrake(was)}); the next logins grant again\n` : 'the emergency brake was not on\n');
       } finally {
         store.close();

@@ -1,11 +1,15 @@
-// What every CLI verb shares: options for config and db, loading the config, exits, daemon presence.
+// What every CLI verb shares: options for config and db, loading the config, opening the store,
+// exits, who acts, and publishing a change when no daemon runs.
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type winston from 'winston';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { EXIT, PopgateError, describe } from '../core/errors.js';
+import { EXIT, PopgateError, PublishError, StoreError, describe } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { SqliteStore } from '../grants/sqlite-store.js';
+import { GrantView } from '../grants/view.js';
 import { MapPublisher } from '../publish/map-publisher.js';
 
 export interface CommonOptions {
@@ -22,6 +26,31 @@ export function withCommon(cmd: Command): Command {
 export function configFrom(opts: CommonOptions, overrides: Partial<Record<keyof Config, string>> = {}, logger?: winston.Logger): Config {
   const warn = (m: string) => (logger ? logger.warn(m) : process.stderr.write(`popgate: warning: ${m}\n`));
   return loadConfig({ file: opts.config, overrides: { ...(opts.db ? { db: opts.db } : {}), ...overrides }, warn });
+}
+
+/**
+ * The store of an existing database. The CLI never creates one: a typo in --db must not look
+ * like "nobody has relay", and a database the daemon does not use must not take changes.
+ * `read` opens it read-only (list, doctor, brake --status write nothing).
+ */
+export function openStore(config: Config, mode: 'read' | 'write'): SqliteStore {
+  if (config.db !== ':memory:' && !existsSync(config.db)) {
+    throw new StoreError(config.db, 'no grant database here', 'check --db and the db setting; popgate run creates the database at its first start', undefined, EXIT.NOINPUT);
+  }
+  return new SqliteStore(config.db, { readonly: mode === 'read' });
+}
+
+/** Who acts, for the audit trail and the daemon's log: `cli:alice` (through sudo: the sudo user). */
+export function who(): string {
+  let name = process.env.SUDO_USER;
+  if (!name) {
+    try {
+      name = userInfo().username;
+    } catch {
+      name = process.env.USER ?? process.env.LOGNAME ?? `uid ${process.getuid?.() ?? '?'}`;
+    }
+  }
+  return `cli:${name}`;
 }
 
 /** Runs a verb and turns errors into a message and a sysexits code. */
@@ -53,24 +82,26 @@ export function daemonRunning(store: SqliteStore): boolean {
 }
 
 /**
- * After a change from the CLI: a running daemon publishes it within a second; without one,
- * the CLI builds the map itself so Postfix is not left with the old grants.
+ * After a change from the CLI: a running daemon publishes it within a second; without one, the
+ * CLI builds the map itself. A map that cannot be rebuilt is a failure (exit 75): Postfix would
+ * go on relaying for what the change removed.
  */
 export async function publishIfNoDaemon(store: SqliteStore, config: Config): Promise<void> {
   if (daemonRunning(store) || !config.map) return;
-  const logger: winston.Logger = createLogger('warn');
+  const value = config.map_value;
+  const view = new GrantView(store, null);
   const p = new MapPublisher({
     map: config.map,
-    value: config.map_value,
-    addresses: () => store.activeIps(Date.now()),
+    text: () => view.mapText(Date.now(), value),
     postmapCommand: config.postmap_command,
     postconfCommand: config.postconf_command,
-    logger,
+    logger: createLogger('warn'),
   });
   try {
     await p.start();
-    process.stderr.write(`popgate: the daemon is not running; ${p.name} rebuilt now\n`);
   } catch (err) {
-    process.stderr.write(`popgate: warning: stored, but the daemon is not running and ${p.name} could not be rebuilt: ${describe(err)}\n`);
+    throw new PublishError(p.name, `the change is stored, but the daemon is not running and the map could not be rebuilt: Postfix still uses the old one (${describe(err)})`,
+      'fix the cause and run the command again, or start the daemon');
   }
+  process.stderr.write(`popgate: the daemon is not running; ${p.name} rebuilt now\n`);
 }

@@ -1,17 +1,16 @@
 // list, grant, revoke, flush: act on the store the daemon uses.
 import type { Command } from 'commander';
-import { buildPolicy } from '../daemon.js';
+import { duration } from '../config/schema.js';
 import { UnavailableError, UsageError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import { duration } from '../config/schema.js';
-import { brakeState, describeBrake } from '../grants/brake.js';
-import { SqliteStore } from '../grants/sqlite-store.js';
+import { describeBrake } from '../grants/brake.js';
+import { loadExclusions } from '../grants/exclusions.js';
+import { BRAKE_ON, GrantView } from '../grants/view.js';
 import { canonicalIp } from '../net/ip.js';
-import { act, configFrom, publishIfNoDaemon, withCommon, type CommonOptions } from './common.js';
+import { act, configFrom, openStore, publishIfNoDaemon, who, withCommon, type CommonOptions } from './common.js';
 
-function who(): string {
-  return `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'}`;
-}
+/** The longest grant by hand: doctor calls a grace beyond this a mistake too. */
+export const MAX_MANUAL_MS = 7 * 24 * 3600_000;
 
 function ipArg(text: string): string {
   const ip = canonicalIp(text);
@@ -32,11 +31,10 @@ export function register(program: Command): void {
     .action((opts: CommonOptions & { json?: boolean }) =>
       act(() => {
         const config = configFrom(opts);
-        const store = new SqliteStore(config.db);
+        const store = openStore(config, 'read');
         try {
           const now = Date.now();
-          const grants = store.list(now);
-          const brake = brakeState(store);
+          const { grants, brake } = new GrantView(store, null).list(now);
           // The JSON array stays as it is (other tools read it); the brake goes to stderr there.
           if (brake) (opts.json ? process.stderr : process.stdout).write(`EMERGENCY BRAKE ON: ${describeBrake(brake)}; nothing is granted until "popgate release"\n`);
           if (opts.json) {
@@ -68,7 +66,7 @@ export function register(program: Command): void {
     );
 
   withCommon(program.command('grant').description('grant relay to an address by hand').argument('<ip>'))
-    .option('--for <duration>', 'how long (default: the grace)')
+    .option('--for <duration>', `how long (default: the grace; at most ${MAX_MANUAL_MS / 86_400_000} days)`)
     .action((ipText: string, opts: CommonOptions & { for?: string }) =>
       act(async () => {
         const ip = ipArg(ipText);
@@ -81,15 +79,15 @@ export function register(program: Command): void {
             throw new UsageError('--for', String(why));
           }
         }
-        const policy = await buildPolicy(config, createLogger('error'));
-        const why = policy.refuse(ip);
-        if (why) throw new UsageError(ip, `not granted: ${why}`, 'popgate never grants such addresses; see exclude and mynetworks');
-        const store = new SqliteStore(config.db);
+        if (span > MAX_MANUAL_MS) throw new UsageError('--for', `${opts.for ?? config.grace / 1000 + 's'} is longer than ${MAX_MANUAL_MS / 86_400_000} days`, 'a grant by hand is for a user in need; put a permanent client in mynetworks');
+        const store = openStore(config, 'write');
         try {
+          const view = new GrantView(store, await loadExclusions(config, createLogger('error')));
           const now = Date.now();
-          // Checked in the same transaction as the grant, so a brake applied meanwhile wins.
-          const brake = store.transaction(() => brakeState(store) ?? void store.grantManual(ip, now + span, now, who()));
-          if (brake) throw new UnavailableError(ip, `not granted: the emergency brake is on (${describeBrake(brake)})`, 'popgate release ends it');
+          // One decision, in the same transaction as the grant: a brake applied meanwhile wins.
+          const why = store.transaction(() => view.refusal(ip) ?? void store.grantManual(ip, now + span, now, who()));
+          if (why === BRAKE_ON) throw new UnavailableError(ip, `not granted: the emergency brake is on (${describeBrake(view.brake()!)})`, 'popgate release ends it');
+          if (why) throw new UsageError(ip, `not granted: ${why}`, 'popgate never grants such addresses; see exclude and mynetworks');
           await publishIfNoDaemon(store, config);
           process.stdout.write(`granted ${ip} until ${new Date(now + span).toISOString()}\n`);
         } finally {
@@ -103,7 +101,7 @@ export function register(program: Command): void {
       act(async () => {
         const ip = ipArg(ipText);
         const config = configFrom(opts);
-        const store = new SqliteStore(config.db);
+        const store = openStore(config, 'write');
         try {
           const found = store.revoke(ip, Date.now(), who());
           await publishIfNoDaemon(store, config);
@@ -117,7 +115,7 @@ export function register(program: Command): void {
   withCommon(program.command('flush').description('end every grant now')).action((opts: CommonOptions) =>
     act(async () => {
       const config = configFrom(opts);
-      const store = new SqliteStore(config.db);
+      const store = openStore(config, 'write');
       try {
         const n = store.flush(Date.now(), who());
         await publishIfNoDaemon(store, config);

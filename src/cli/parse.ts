@@ -1,15 +1,16 @@
 // `popgate parse`: a dry run of the very parsing code the daemon uses, over whole files. Without
 // --parser every parser is on, so the servers are detected; the summary says which were found and
 // shows lines that look like logins no parser understood.
-import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { buildPolicy, selectParsers } from '../daemon.js';
 import { SourceError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import type { AuthEvent } from '../core/types.js';
+import type { AuthEvent, LogLine } from '../core/types.js';
+import { loadExclusions } from '../grants/exclusions.js';
 import { Engine, type Verdict } from '../parse/engine.js';
+import { selectParsers } from '../parse/select.js';
 import { looksLikeLogin } from '../parse/unknown.js';
+import { readLines } from '../sources/read-lines.js';
 import { parserNames } from '../../parsers/index.js';
 import { act, configFrom, withCommon, type CommonOptions } from './common.js';
 
@@ -37,11 +38,11 @@ function eventJson(file: string, line: number, ev: AuthEvent, why: string | null
   return JSON.stringify(o);
 }
 
-function explanation(v: Verdict): string {
-  if (v.kind === 'none') return `no: ${v.why}`;
-  const rule = `${v.match.spec.name}/${v.match.rule.id}`;
-  if (v.kind === 'event') return `${rule}: ${v.event.event} ${v.event.ip}`;
-  return `${rule}: ${v.why}`;
+function explanation({ outcome: o }: Verdict): string {
+  if (o.kind === 'none') return `no: ${o.why}`;
+  const rule = `${o.match.spec.name}/${o.match.rule.id}`;
+  if (o.kind === 'event') return `${rule}: ${o.event.event} ${o.event.ip}`;
+  return `${rule}: ${o.why}`;
 }
 
 export function register(program: Command): void {
@@ -53,15 +54,15 @@ export function register(program: Command): void {
     .action((files: string[], opts: ParseOptions) =>
       act(async () => {
         const config = configFrom(opts);
-        const engine = new Engine(selectParsers(opts.parser.length ? opts.parser : config.parsers, '--parser'));
-        const policy = await buildPolicy(config, createLogger('error'));
+        const engine = new Engine(selectParsers(opts.parser.length ? opts.parser : config.parsers, opts.parser.length ? '--parser' : 'parsers'));
+        const exclusions = await loadExclusions(config, createLogger('error'));
         const totals = { lines: 0, logins: 0, logouts: 0, refused: 0 };
         const servers = new Map<string, number>();
         const unknown: string[] = [];
         let unknownCount = 0;
         const out = (s: string) => process.stdout.write(s + '\n');
         const emit = (file: string, line: number, ev: AuthEvent) => {
-          const why = ev.event === 'login' ? policy.refuse(ev.ip) : null;
+          const why = ev.event === 'login' ? exclusions.refuse(ev.ip) : null;
           if (ev.event === 'login') totals.logins++;
           else totals.logouts++;
           if (why) totals.refused++;
@@ -72,6 +73,12 @@ export function register(program: Command): void {
             out(`${file}:${line}: ${ev.event} ${ev.ip} user=${ev.user ?? '-'} ${ev.server}/${ev.protocol ?? '-'} ${when}${why ? ` (no grant: ${why})` : ''}`);
           }
         };
+        // Every line's verdict: explanations, and lines that look like logins no parser read.
+        const each = (line: LogLine, v: Verdict) => {
+          if (opts.explain) process.stderr.write(`${line.origin}:${line.lineNo}: ${explanation(v)}\n`);
+          if (v.outcome.kind !== 'none') return;
+          if (looksLikeLogin(line.text) && ++unknownCount <= UNKNOWN_SHOWN) unknown.push(`  ${line.origin}:${line.lineNo}: ${line.text.slice(0, 200)}`);
+        };
         for (const file of files) {
           let reference = Date.now();
           if (file !== '-') {
@@ -81,27 +88,15 @@ export function register(program: Command): void {
               throw new SourceError(file, `cannot read (${(err as NodeJS.ErrnoException).code ?? err})`, 'check the path and permissions');
             }
           }
-          const input = file === '-' ? process.stdin : createReadStream(file);
           const state = engine.newSource();
-          // Logins held for a possible refusal are reported at their own line once confirmed.
-          const origin = new Map<AuthEvent, number>();
-          const settle = (events: readonly AuthEvent[]) => {
-            for (const ev of events) emit(file, origin.get(ev) ?? 0, ev);
-          };
           let n = 0;
-          for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-            n++;
-            const v = engine.judge(text, state, reference);
-            if (opts.explain) process.stderr.write(`${file}:${n}: ${explanation(v)}\n`);
-            settle(v.released);
-            if (v.kind === 'held') origin.set(v.event, n);
-            else if (v.kind === 'event') emit(file, n, v.event);
-            else if (v.kind === 'none') {
-              const ip = looksLikeLogin(text);
-              if (ip && ++unknownCount <= UNKNOWN_SHOWN) unknown.push(`  ${file}:${n}: ${text.slice(0, 200)}`);
-            }
+          // The daemon's own loop; a held login is reported at its own line once confirmed.
+          for await (const batch of readLines(file === '-' ? process.stdin : file)) {
+            const lines: LogLine[] = batch.map((l) => ({ text: l.text, origin: file, lineNo: l.lineNo, readAt: reference, live: false }));
+            for (const f of engine.readAll(lines, state, reference, each, opts.explain)) emit(file, f.line.lineNo, f.event);
+            n = batch[batch.length - 1]!.lineNo;
           }
-          settle(engine.drain(Infinity));
+          for (const f of engine.release(Infinity)) emit(file, f.line.lineNo, f.event);
           totals.lines += n;
         }
         const found = [...servers].map(([s, c]) => `${s} (${c})`).join(', ') || 'none';

@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { describe } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import { Daemon } from '../daemon.js';
+import { Daemon } from '../daemon/daemon.js';
 import { act, withCommon, type CommonOptions } from './common.js';
 
 interface RunOptions extends CommonOptions {

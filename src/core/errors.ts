@@ -4,6 +4,7 @@ export const EXIT = {
   OK: 0,
   USAGE: 64,
   DATAERR: 65,
+  NOINPUT: 66,
   UNAVAILABLE: 69,
   TEMPFAIL: 75,
   CONFIG: 78,
@@ -58,8 +59,8 @@ export class UsageError extends PopgateError {
 }
 
 export class StoreError extends PopgateError {
-  constructor(where: string, what: string, hint?: string, cause?: unknown) {
-    super('STORE', where, what, hint, { cause });
+  constructor(where: string, what: string, hint?: string, cause?: unknown, exitCode?: number) {
+    super('STORE', where, what, hint, { cause, exitCode });
   }
 }
 

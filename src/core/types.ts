@@ -32,6 +32,12 @@ export interface AuthEvent {
   rule: string;
 }
 
+/** An event and the log line that completed it (a held login keeps its own login line). */
+export interface Found {
+  event: AuthEvent;
+  line: LogLine;
+}
+
 export interface Grant {
   ip: string;
   expiresAt: number;

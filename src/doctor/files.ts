@@ -5,7 +5,8 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { formatListenAddress, isLoopback, type ListenAddress } from '../publish/listen-address.js';
-import { builtSuffix } from '../publish/postfix.js';
+import { mapTypeHint } from '../postfix/hints.js';
+import { builtSuffix } from '../postfix/map-spec.js';
 import { postfixAccount, type Account } from '../publish/postfix-user.js';
 import { error, ok, warning, type Finding } from './finding.js';
 import type { PostfixView } from './postfix-view.js';
@@ -31,7 +32,7 @@ export function checkMap(config: Config, pf: PostfixView): Finding[] {
   if (!map) return [];
   const where = `popgate config: map = ${map.type}:${map.path}`;
   if (!pf.mapTypes.has(map.type)) {
-    return [error(where, `this Postfix does not support ${map.type} maps (postconf -m)`, map.type === 'lmdb' || map.type === 'cdb' ? `apt-get install postfix-${map.type}, or use hash` : 'use hash')];
+    return [error(where, `this Postfix does not support ${map.type} maps (postconf -m)`, mapTypeHint(map.type))];
   }
   let suffix: string;
   try {

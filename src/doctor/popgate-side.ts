@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { describe } from '../core/errors.js';
 import { Engine } from '../parse/engine.js';
-import { selectParsers } from '../daemon.js';
+import { selectParsers } from '../parse/select.js';
 import { canonicalIp } from '../net/ip.js';
 import { brakeState } from '../grants/brake.js';
 import { SqliteStore } from '../grants/sqlite-store.js';
@@ -59,14 +59,11 @@ export function checkLogs(config: Config): Finding[] {
       out.push(error('popgate config: parsers', describe(err)));
       return out;
     }
-    const state = engine.newSource();
     let recognised = 0;
-    let events = 0;
-    for (const line of lines) {
-      const v = engine.judge(line, state, mtime);
-      if (v.kind !== 'none') recognised++;
-      if (v.kind === 'event') events++;
-    }
+    const logLines = lines.map((text, i) => ({ text, origin: path, lineNo: i + 1, readAt: mtime, live: false }));
+    const events = engine.readAll(logLines, engine.newSource(), mtime, (_line, v) => {
+      if (v.outcome.kind !== 'none') recognised++;
+    }).length;
     if (recognised === 0) {
       out.push(warning(path, `no parser recognised any of its last ${lines.length} lines: popgate would grant nothing from it`,
         `check the parsers setting and the log format; popgate parse --explain ${path} says why each line was skipped`));

@@ -2,7 +2,8 @@
 // config directory): main.cf values, every smtpd service of master.cf with its -o overrides
 // and chroot flag, and the lookup table types this Postfix supports.
 import { describe, UnavailableError } from '../core/errors.js';
-import { run } from '../publish/postfix.js';
+import { toolMissing } from '../postfix/hints.js';
+import { run } from '../postfix/tools.js';
 
 export interface SmtpdService {
   /** `127.0.0.1:2526/inet`, `smtp/inet`, or `main.cf` when master.cf has no smtpd service. */
@@ -36,7 +37,7 @@ export async function readPostfix(postconf: string, configDir: string | null): P
       return (await run(postconf, [...base, ...args], 15_000)).stdout;
     } catch (err) {
       const stderr = ((err as { stderr?: string }).stderr ?? '').trim();
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UnavailableError(postconf, 'postconf not found: is Postfix installed?', 'apt-get install postfix, or set postconf_command');
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw toolMissing(postconf, 'postconf_command', err);
       throw new UnavailableError(`postconf ${[...base, ...args].join(' ')}`, `failed (${stderr || describe(err)})`, 'check the Postfix configuration directory');
     }
   };

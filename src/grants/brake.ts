@@ -43,11 +43,14 @@ export function applyBrake(store: Store, now: number, by: string, reason: string
   });
 }
 
-/** Releases the brake; returns the brake that was on, or null when there was none. */
-export function releaseBrake(store: Store): BrakeState | null {
+/** Releases the brake (recorded in the audit trail); returns the brake that was on, or null. */
+export function releaseBrake(store: Store, now: number, by: string): BrakeState | null {
   return store.transaction(() => {
     const was = brakeState(store);
-    if (was) store.setState(BRAKE_KEY, null);
+    if (was) {
+      store.setState(BRAKE_KEY, null);
+      store.note(now, 'release', null, `${by}: brake ${describeBrake(was)}`);
+    }
     return was;
   });
 }

@@ -1,10 +1,11 @@
-// Turns parsed events into grants: the time rules, the refusal policy, sessions, and one log line each.
+// Turns parsed events into grants: the time rules, the grant view's decision, sessions, and one
+// log line each. Runs inside the batch's transaction; the caller learns what changed.
 import type { Logger } from 'winston';
-import type { AuthEvent, LogLine } from '../core/types.js';
-import { applyBrake, brakeState, type BrakeState } from './brake.js';
-import type { GrantPolicy } from './policy.js';
+import type { AuthEvent, Found, LogLine } from '../core/types.js';
+import { applyBrake, type BrakeState } from './brake.js';
 import type { RateGuard, Trip } from './rate-guard.js';
-import type { Store } from './store.js';
+import type { Change, Store } from './store.js';
+import type { GrantView } from './view.js';
 
 export interface GranterOptions {
   graceMs: number;
@@ -13,9 +14,12 @@ export interface GranterOptions {
   guard?: RateGuard | null;
 }
 
+/** DNSBL answers for a batch's logins, looked up before its transaction: reason, or null when clean. */
+export type Verdicts = ReadonlyMap<string, string | null>;
+
 export type Outcome =
-  | { action: 'grant' | 'renew'; at: number }
-  | { action: 'logout'; at: number }
+  /** `tripped`: this grant set off the automatic brake, which revoked every grant. */
+  | ({ action: 'grant' | 'renew' | 'logout'; tripped?: boolean } & Change)
   | { action: 'refused' | 'stale' | 'ignored'; why: string };
 
 /**
@@ -29,24 +33,28 @@ export function eventTime(ev: AuthEvent, line: LogLine, now: number): number | n
 }
 
 export class Granter {
+  private refusedWhileBraked = 0;
+  /** Inside batch(): the brake as read once for the whole batch. */
+  private batchBrake: BrakeState | null | undefined = undefined;
+
   constructor(
     private readonly store: Store,
-    private policy: GrantPolicy,
+    private readonly view: GrantView,
     private opts: GranterOptions,
     private readonly logger: Logger,
   ) {}
 
-  private refusedWhileBraked = 0;
-  /** Inside batch(): the brake as read once for the whole batch (undefined: read per event). */
-  private batchBrake: BrakeState | null | undefined = undefined;
+  reconfigure(opts: GranterOptions): void {
+    this.opts = opts;
+  }
 
   /**
-   * Runs one batch (call it inside the batch's transaction) reading the brake once for all of
-   * its events instead of once per login. The transaction's snapshot keeps that exact: a brake
-   * committed by another process meanwhile makes this transaction fail and the batch is retried.
+   * Runs one batch (inside its transaction) reading the brake once for all of its events. The
+   * transaction's snapshot keeps that exact: a brake committed meanwhile by another process makes
+   * this transaction fail, and the batch is retried.
    */
   batch<T>(fn: () => T): T {
-    this.batchBrake = brakeState(this.store);
+    this.batchBrake = this.view.brake();
     try {
       return fn();
     } finally {
@@ -54,79 +62,68 @@ export class Granter {
     }
   }
 
-  reconfigure(policy: GrantPolicy, opts: GranterOptions): void {
-    this.policy = policy;
-    this.opts = opts;
+  /** A login worth a DNSBL lookup: young enough to grant, and not refused by the cheap checks. */
+  wantsLookup({ event, line }: Found, now: number): boolean {
+    const at = event.event === 'login' ? eventTime(event, line, now) : null;
+    return at !== null && at + this.opts.graceMs > now && this.view.refusal(event.ip) === null;
   }
 
   /**
-   * Whether a login may still be granted after the cheap checks (time, policy): the daemon
-   * asks the DNSBL only about those.
+   * Applies one event. With DNSBL zones set (`verdicts` given), a login without a verdict is
+   * refused: the exclusions changed while the lookups ran, and nothing unchecked is granted.
    */
-  candidate(ev: AuthEvent, line: LogLine, now: number): boolean {
-    if (ev.event !== 'login') return false;
-    const at = eventTime(ev, line, now);
-    return at !== null && at + this.opts.graceMs > now && this.policy.refuse(ev.ip) === null;
-  }
-
-  /**
-   * Applies one event; call inside the batch transaction. `veto` is a reason found before the
-   * transaction (a DNSBL listing) that refuses this login.
-   */
-  apply(ev: AuthEvent, line: LogLine, now: number, veto: string | null = null): Outcome {
+  apply({ event: ev, line }: Found, now: number, verdicts: Verdicts | null): Outcome {
     const at = eventTime(ev, line, now);
     const where = `${line.origin}:${line.lineNo}`;
     if (at === null) return { action: 'ignored', why: 'backlog line without a timestamp' };
     if (ev.event === 'logout') {
       if (!ev.session) return { action: 'ignored', why: 'logout without a session' };
-      const ip = this.store.logout(ev.session, at, this.opts.graceMs);
-      if (!ip) return { action: 'ignored', why: 'no open session' };
+      const change = this.store.logout(ev.session, at, this.opts.graceMs);
+      if (!change) return { action: 'ignored', why: 'no open session' };
       // Built only when shown: one logout per login, and the hot path of a catch-up.
-      if (this.logger.isDebugEnabled()) this.logger.debug(`logout ${ip} user=${ev.user ?? '-'} (${ev.server}, ${where}); grace from ${new Date(at).toISOString()}`);
-      return { action: 'logout', at };
+      if (this.logger.isDebugEnabled()) this.logger.debug(`logout ${change.ip} user=${ev.user ?? '-'} (${ev.server}, ${where}); grace from ${new Date(at).toISOString()}`);
+      return { action: 'logout', ...change };
     }
     if (at + this.opts.graceMs <= now) return { action: 'stale', why: 'login older than the grace' };
-    const why = this.policy.refuse(ev.ip);
-    if (why) {
-      this.logger.info(`refused ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where}): ${why}`);
-      return { action: 'refused', why };
-    }
-    const brake = this.batchBrake === undefined ? brakeState(this.store) : this.batchBrake;
-    if (brake) {
-      // One line per 100 refusals: a login storm behind the brake must not flood the log.
-      if (this.refusedWhileBraked++ % 100 === 0) {
-        this.logger.warn(`refused ${ev.ip} user=${ev.user ?? '-'} (${where}): emergency brake on since ${new Date(brake.since).toISOString()} (${this.refusedWhileBraked} login(s) refused so far); popgate release ends it`);
-      }
-      return { action: 'refused', why: 'emergency brake on' };
-    }
+    const brake = this.batchBrake === undefined ? this.view.brake() : this.batchBrake;
+    const why = this.view.refusal(ev.ip, brake) ?? (verdicts ? (verdicts.get(ev.ip) ?? (verdicts.has(ev.ip) ? null : 'DNSBL not checked')) : null);
+    if (why) return this.refuse(ev, where, why, brake);
     this.refusedWhileBraked = 0;
-    if (veto) {
-      this.logger.info(`refused ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where}): ${veto}`);
-      return { action: 'refused', why: veto };
-    }
-    const action = this.store.login(
+    const change = this.store.login(
       { ip: ev.ip, user: ev.user, server: ev.server, protocol: ev.protocol, at, session: ev.session, origin: where },
       this.opts.graceMs,
       this.opts.maxHoldMs,
     );
-    const verb = action === 'grant' ? 'grant' : 'renew';
     // Renewals read from a backlog go to debug: after a restart they are most of the lines
     // (thousands, at ~18 µs each in winston), and the audit trail keeps every one of them.
-    const level = action === 'renew' && !line.live ? 'debug' : 'info';
+    const level = change.action === 'renew' && !line.live ? 'debug' : 'info';
     if (this.logger.isLevelEnabled(level)) {
-      this.logger.log(level, `${verb} ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where})${line.live ? '' : ' from backlog'}`);
+      this.logger.log(level, `${change.action} ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where})${line.live ? '' : ' from backlog'}`);
     }
-    if (action === 'grant') {
+    if (change.action === 'grant') {
       const trip = this.opts.guard?.record(at, `${line.origin} (${ev.server})`, where, line.text);
-      if (trip) this.brake(trip, now);
+      if (trip) {
+        this.brake(trip, now);
+        return { ...change, tripped: true };
+      }
     }
-    return { action, at };
+    return change;
+  }
+
+  private refuse(ev: AuthEvent, where: string, why: string, brake: BrakeState | null): Outcome {
+    if (!brake) {
+      this.logger.info(`refused ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where}): ${why}`);
+    } else if (this.refusedWhileBraked++ % 100 === 0) {
+      // One line per 100 refusals: a login storm behind the brake must not flood the log.
+      this.logger.warn(`refused ${ev.ip} user=${ev.user ?? '-'} (${where}): emergency brake on since ${new Date(brake.since).toISOString()} (${this.refusedWhileBraked} login(s) refused so far); popgate release ends it`);
+    }
+    return { action: 'refused', why };
   }
 
   /** The automatic brake: every grant revoked in this same transaction, said loudly. */
   private brake(trip: Trip, now: number): void {
     const { revoked } = applyBrake(this.store, now, 'auto', trip.reason);
-    if (this.batchBrake !== undefined) this.batchBrake = brakeState(this.store);
+    if (this.batchBrake !== undefined) this.batchBrake = this.view.brake();
     this.opts.guard?.reset();
     this.logger.error(`EMERGENCY BRAKE applied automatically: ${trip.reason}; ${revoked} grant(s) revoked, nothing is granted until "popgate release"; the lines that tripped it:`);
     for (const l of trip.lines) this.logger.error(`  ${l}`);

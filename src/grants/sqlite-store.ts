@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, StoreError } from '../core/errors.js';
 import type { Grant, Protocol } from '../core/types.js';
 import { migrate } from './schema.js';
-import type { AuditEntry, LoginRecord, OpenSession, Position, Store } from './store.js';
+import type { AuditEntry, Change, LoginRecord, OpenSession, Position, Store } from './store.js';
 
 interface GrantRow {
   ip: string;
@@ -92,17 +92,6 @@ export class SqliteStore implements Store {
     };
   }
 
-  /**
-   * Logins and logouts that made an address active or inactive (the map's content), counted so
-   * the daemon can skip a rebuild after a batch of mere renewals; every other change counts as one.
-   */
-  activeChanges = 0;
-
-  private noteActive(before: number | undefined, after: number): void {
-    const now = Date.now();
-    if ((before !== undefined && before > now) !== after > now) this.activeChanges++;
-  }
-
   private guard<T>(what: string, fn: () => T): T {
     try {
       return fn();
@@ -120,31 +109,29 @@ export class SqliteStore implements Store {
     return this.guard('transaction', () => this.db.transaction(fn).immediate());
   }
 
-  login(rec: LoginRecord, graceMs: number, maxHoldMs: number): 'grant' | 'renew' {
+  login(rec: LoginRecord, graceMs: number, maxHoldMs: number): Change & { action: 'grant' | 'renew' } {
     return this.guard('login', () => {
-      const before = this.stmt.expiresOf!.get(rec.ip) as number | undefined;
-      const exists = before !== undefined;
+      const before = (this.stmt.expiresOf!.get(rec.ip) as number | undefined) ?? null;
+      const exists = before !== null;
       if (rec.session) this.stmt.openSession!.run(rec.session, rec.ip, rec.user, rec.protocol, rec.at, rec.at + maxHoldMs);
       // MAX(login_until, manual_until, holds), as RECOMPUTE, in the same statement.
       const until = rec.at + graceMs;
-      const after = exists
+      const after = (exists
         ? this.stmt.renewLogin!.get(until, rec.at, rec.user, rec.server, rec.protocol, until, rec.ip, rec.ip)
-        : this.stmt.insertLogin!.get(rec.ip, until, rec.ip, until, rec.at, rec.at, rec.user, rec.server, rec.protocol);
-      this.noteActive(before, after as number);
+        : this.stmt.insertLogin!.get(rec.ip, until, rec.ip, until, rec.at, rec.at, rec.user, rec.server, rec.protocol)) as number;
       const action = exists ? 'renew' : 'grant';
       this.stmt.audit!.run(rec.at, action, rec.ip, rec.user, rec.server, rec.protocol, rec.origin);
-      return action;
+      return { action, ip: rec.ip, before, after };
     });
   }
 
-  logout(session: string, at: number, graceMs: number): string | null {
+  logout(session: string, at: number, graceMs: number): Change | null {
     return this.guard('logout', () => {
       const ip = this.stmt.endSession!.get(session) as string | undefined;
       if (ip === undefined) return null;
-      const before = this.stmt.expiresOf!.get(ip) as number | undefined;
-      const after = this.stmt.extendLogin!.get(at + graceMs, at + graceMs, ip, ip) as number | undefined;
-      if (after !== undefined) this.noteActive(before, after);
-      return ip;
+      const before = (this.stmt.expiresOf!.get(ip) as number | undefined) ?? null;
+      const after = (this.stmt.extendLogin!.get(at + graceMs, at + graceMs, ip, ip) as number | undefined) ?? null;
+      return { ip, before, after };
     });
   }
 
@@ -227,6 +214,10 @@ export class SqliteStore implements Store {
 
   audit(ip: string | null, limit: number): AuditEntry[] {
     return this.guard('audit', () => (ip ? this.stmt.auditByIp!.all(ip, limit) : this.stmt.auditAll!.all(limit)) as AuditEntry[]);
+  }
+
+  note(at: number, action: string, ip: string | null, detail: string | null): void {
+    this.guard('audit', () => this.stmt.audit!.run(at, action, ip, null, null, null, detail));
   }
 
   getPosition(source: string): Position | null {

@@ -38,24 +38,37 @@ export interface AuditEntry {
   detail: string | null;
 }
 
+/** What a login or logout did to one address's expiry (null: no grant row before / after). */
+export interface Change {
+  ip: string;
+  before: number | null;
+  after: number | null;
+}
+
 export interface Store {
+  /** Human name of the store for messages (its path or URL). */
+  readonly path: string;
   /** Records a login: creates or renews the grant. */
-  login(rec: LoginRecord, graceMs: number, maxHoldMs: number): 'grant' | 'renew';
-  /** Closes a session; the grace then counts from `at`. Returns the IP whose session closed. */
-  logout(session: string, at: number, graceMs: number): string | null;
+  login(rec: LoginRecord, graceMs: number, maxHoldMs: number): Change & { action: 'grant' | 'renew' };
+  /** Closes a session; the grace then counts from `at`. Null when no such session was open. */
+  logout(session: string, at: number, graceMs: number): Change | null;
   /** A grant by hand, valid until `until` (never shortens a longer one). */
   grantManual(ip: string, until: number, now: number, who: string): 'grant' | 'renew';
   revoke(ip: string, now: number, who: string): boolean;
   flush(now: number, who: string): number;
   isGranted(ip: string, now: number): boolean;
-  /** Addresses granted at `now`, sorted: the content of the map. */
+  /** Addresses granted at `now`, sorted. */
   activeIps(now: number): string[];
+  /** The access map's text for the grants active at `now`: `IP<TAB>value` lines, sorted. */
+  mapText(now: number, value: string): string;
   list(now: number): Grant[];
   /** Deletes grants and session holds that ended by `now`; returns the expired addresses. */
   expire(now: number): string[];
   nextExpiry(now: number): number | null;
   openSessions(): OpenSession[];
   audit(ip: string | null, limit: number): AuditEntry[];
+  /** Writes one audit row for something that is not a grant change (a release, a refusal). */
+  note(at: number, action: string, ip: string | null, detail: string | null): void;
   getPosition(source: string): Position | null;
   setPosition(source: string, pos: Position, now: number): void;
   getState(key: string): string | null;

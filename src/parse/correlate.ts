@@ -1,6 +1,7 @@
 // Correlation state, bounded: open sessions (logout ↔ login), pending client addresses of
 // two-line servers (connect → login), and logins held for a possible veto. Oldest dropped first.
-import type { AuthEvent, Protocol } from '../core/types.js';
+// The engine decides what a line means; this module only remembers across lines.
+import type { Found, Protocol } from '../core/types.js';
 
 export interface SessionInfo {
   ip: string;
@@ -8,13 +9,22 @@ export interface SessionInfo {
   protocol: Protocol | null;
 }
 
-export interface Held {
-  event: AuthEvent;
+interface Held {
+  found: Found;
   /** The login line's own time, or the reference time when it had none. */
   at: number;
   /** The reference (clock) time when it was held. */
   heldAt: number;
   holdMs: number;
+}
+
+export interface CorrelatorLimits {
+  /** Most open sessions remembered for logout correlation. */
+  maxSessions?: number;
+  /** Most pending `connect` lines remembered for two-line servers. */
+  maxLinks?: number;
+  /** Most logins held for a possible veto. */
+  maxHolds?: number;
 }
 
 /** A Map that forgets its oldest entry past `max`; a re-set key counts as new. */
@@ -42,7 +52,6 @@ export class BoundedMap<V> {
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
   }
 
-  /** Entries in insertion order (oldest first). */
   entries(): IterableIterator<[string, V]> {
     return this.map.entries();
   }
@@ -53,18 +62,78 @@ export class BoundedMap<V> {
 }
 
 /**
- * Held logins that are due: by the current line's own time, or by the clock. Holds are kept in
- * the order they were made, so the scan stops at the first one not yet due: a busy server with
- * many logins held at once costs one check per line, not one per hold.
+ * A copy of a string kept for long (sessions, links): a slice of a line keeps the whole text the
+ * line was cut from alive in V8 (a read of up to 1 MiB), and an open session can live for hours.
  */
-export function dueHolds(holds: BoundedMap<Held>, lineTime: number | null, nowMs: number): AuthEvent[] {
-  const out: AuthEvent[] = [];
-  for (const [key, h] of holds.entries()) {
-    const byLine = lineTime !== null && lineTime - h.at >= h.holdMs;
-    const byClock = nowMs - h.heldAt >= h.holdMs;
-    if (!byLine && !byClock) break;
-    holds.delete(key);
-    out.push(h.event);
+function own(text: string): string {
+  return (' ' + text).slice(1);
+}
+
+export class Correlator {
+  private readonly sessions: BoundedMap<SessionInfo>;
+  private readonly links: BoundedMap<{ ip: string; at: number }>;
+  private readonly holds: BoundedMap<Held>;
+
+  constructor(limits: CorrelatorLimits = {}) {
+    this.sessions = new BoundedMap(limits.maxSessions ?? 100_000);
+    this.links = new BoundedMap(limits.maxLinks ?? 10_000);
+    this.holds = new BoundedMap(limits.maxHolds ?? 10_000);
   }
-  return out;
+
+  /** True while a login waits for its confirmation (lines then matter for their time alone). */
+  get holding(): boolean {
+    return this.holds.size > 0;
+  }
+
+  openSession(key: string, info: SessionInfo): void {
+    this.sessions.set(own(key), { ip: own(info.ip), user: info.user === null ? null : own(info.user), protocol: info.protocol });
+  }
+
+  closeSession(key: string): SessionInfo | undefined {
+    return this.sessions.take(key);
+  }
+
+  link(key: string, ip: string, at: number): void {
+    this.links.set(own(key), { ip: own(ip), at });
+  }
+
+  hasLink(key: string): boolean {
+    return this.links.get(key) !== undefined;
+  }
+
+  takeLink(key: string): { ip: string; at: number } | undefined {
+    return this.links.take(key);
+  }
+
+  /** Holds a login; returns the one held before under the same key (a new session: it counts). */
+  hold(key: string, found: Found, at: number, heldAt: number, holdMs: number): Found | undefined {
+    const before = this.holds.take(key);
+    this.holds.set(own(key), { found, at, heldAt, holdMs });
+    return before?.found;
+  }
+
+  /** The held login of a session that ended without a refusal: it counts. */
+  confirm(key: string): Found | undefined {
+    return this.holds.take(key)?.found;
+  }
+
+  /** The server refused a held login: it is dropped with its session. */
+  veto(key: string): Found | undefined {
+    const held = this.holds.take(key);
+    if (held) this.sessions.delete(key);
+    return held?.found;
+  }
+
+  /**
+   * Held logins that are due, by a line's own time or by the clock. Holds are kept in the order
+   * they were made, so the scan stops at the first one not yet due: one check per line.
+   */
+  due(lineTime: number | null, nowMs: number, out: Found[]): void {
+    for (const [key, h] of this.holds.entries()) {
+      const byLine = lineTime !== null && lineTime - h.at >= h.holdMs;
+      if (!byLine && nowMs - h.heldAt < h.holdMs) break;
+      this.holds.delete(key);
+      out.push(h.found);
+    }
+  }
 }

@@ -1,8 +1,9 @@
-// Runs parser specs over log lines: prefix split, prefilter by program tag and fixed strings,
-// anchored rules, correlation by key (sessions, connect → login links, held logins and vetoes).
-import type { AuthEvent, Protocol } from '../core/types.js';
+// Routes log lines to the parsers: prefix split, prefilter by program tag and fixed strings,
+// anchored rules. What must be remembered across lines (sessions, connect → login links, held
+// logins) lives in the correlator. One call per line returns every event the line completes.
+import type { AuthEvent, Found, LogLine, Protocol } from '../core/types.js';
 import { canonicalIp } from '../net/ip.js';
-import { BoundedMap, dueHolds, type Held, type SessionInfo } from './correlate.js';
+import { Correlator, type CorrelatorLimits } from './correlate.js';
 import { journalPrefix } from './journal.js';
 import { splitPrefix, type Prefix } from './prefix.js';
 import type { ParserSpec, Rule } from './spec.js';
@@ -24,24 +25,24 @@ export interface Match {
   groups: Record<string, string | undefined>;
 }
 
-/** What a line did; `released` are held logins (of earlier lines) that this line confirmed. */
+/** What a line itself did (for `parse --explain`). */
 export type Outcome =
   | { kind: 'event'; event: AuthEvent; match: Match }
   | { kind: 'held'; event: AuthEvent; match: Match; why: string }
   | { kind: 'matched'; match: Match; why: string }
   | { kind: 'none'; why: string };
-export type Verdict = Outcome & { released: readonly AuthEvent[] };
 
-export interface EngineOptions {
-  /** Most open sessions remembered for logout correlation (oldest dropped first). */
-  maxSessions?: number;
-  /** Most pending `connect` lines remembered for two-line servers. */
-  maxLinks?: number;
-  /** Most logins held for a possible veto. */
-  maxHolds?: number;
+/**
+ * A line's verdict: what it did, and every event it completes, in order — held logins of
+ * earlier lines that it confirmed first (each tagged with its own login line), then its own.
+ */
+export interface Verdict {
+  outcome: Outcome;
+  events: readonly Found[];
 }
 
-const NOTHING: readonly AuthEvent[] = Object.freeze([]);
+const NOTHING: readonly Found[] = Object.freeze([]);
+const SKIPPED: Verdict = Object.freeze({ outcome: Object.freeze({ kind: 'none', why: 'program has no parser' }), events: NOTHING });
 
 /** `pop3`, `imap-login`, `pop3d-ssl`, `cyrus/imaps`, `ipop3d` → the protocol they name. */
 export function protocolFrom(name: string | null | undefined): Protocol | null {
@@ -59,36 +60,21 @@ export function cleanUser(user: string | undefined): string | null {
   return user.slice(0, 256).replace(/[\u0000-\u001f\u007f]/g, '?');
 }
 
-/**
- * A copy of a string kept for long (sessions, links): a slice of a line keeps the whole text the
- * line was cut from alive in V8 (a read of up to 4 MiB), and an open session can live for hours.
- */
-function own(text: string): string {
-  return (' ' + text).slice(1);
-}
-
 function hasNeedle(text: string, needles: readonly string[]): boolean {
   for (const n of needles) if (text.includes(n)) return true;
   return false;
 }
 
 export class Engine {
-  readonly specs: readonly ParserSpec[];
   private readonly allNeedles: string[];
   private readonly byTag = new Map<string, ParserSpec[]>();
   private readonly byTagPrefix: { prefix: string; spec: ParserSpec }[] = [];
   private readonly untagged: ParserSpec[];
-  private readonly sessions: BoundedMap<SessionInfo>;
-  private readonly links: BoundedMap<{ ip: string; at: number }>;
-  private readonly holds: BoundedMap<Held>;
-  private readonly outbox: AuthEvent[] = [];
-  /** Held logins the current line confirmed in passing (its session ended, or a new one began). */
-  private readonly early: AuthEvent[] = [];
   /** Drops lines of programs no parser reads before any other work (the hot path's first step). */
   private readonly tagFilter: TagFilter;
 
-  constructor(specs: readonly ParserSpec[], options: EngineOptions = {}) {
-    this.specs = specs;
+  /** `correlator` is kept across a parser change (SIGHUP): open sessions stay tied to their logins. */
+  constructor(specs: readonly ParserSpec[], readonly correlator: Correlator = new Correlator()) {
     this.allNeedles = [...new Set(specs.flatMap((s) => s.needles))];
     for (const spec of specs) {
       for (const tag of spec.tags) {
@@ -99,56 +85,55 @@ export class Engine {
       for (const prefix of spec.tagPrefixes ?? []) this.byTagPrefix.push({ prefix, spec });
     }
     this.untagged = specs.filter((s) => s.untagged);
-    this.sessions = new BoundedMap(options.maxSessions ?? 100_000);
-    this.links = new BoundedMap(options.maxLinks ?? 10_000);
-    this.holds = new BoundedMap(options.maxHolds ?? 10_000);
     this.tagFilter = new TagFilter(specs);
+  }
+
+  static withLimits(specs: readonly ParserSpec[], limits: CorrelatorLimits): Engine {
+    return new Engine(specs, new Correlator(limits));
   }
 
   newSource(): SourceState {
     return { syslog: null };
   }
 
-  /** Seeds an open session (from the store at start), so its logout can be tied to the IP. */
-  rememberSession(key: string, ip: string, user: string | null, protocol: Protocol | null): void {
-    this.sessions.set(key, { ip, user, protocol });
+  /**
+   * The hot path: one line in, its verdict out. `referenceMs` is the clock the line is read
+   * against (now for a live log; a file's mtime for `parse`): year-less stamps and held logins.
+   * `full` skips the prefilter, so a skipped line still gets its precise reason (`--explain`).
+   */
+  read(line: LogLine, state: SourceState, referenceMs: number, full = false): Verdict {
+    const corr = this.correlator;
+    // A line can only matter without a tag we read when a held login waits for a later line's time.
+    if (!full && !corr.holding && this.tagFilter.skips(line.text)) return SKIPPED;
+    const released: Found[] = [];
+    const outcome = this.classify(line, state, referenceMs, released);
+    if (corr.holding) {
+      const lineTime = outcome.kind === 'none' ? this.lineTime(line.text, referenceMs) : this.stampOf(outcome.match.prefix, referenceMs);
+      corr.due(lineTime, referenceMs, released);
+    }
+    if (outcome.kind === 'event') released.push({ event: outcome.event, line });
+    return released.length ? { outcome, events: released } : { outcome, events: NOTHING };
   }
 
   /**
-   * Hot path: the event a line completes, or null. A login held for a veto comes out of a later
-   * call (when a later line or the clock confirms it) or of `drain`; call `drain` on a timer.
+   * The one loop from lines to events, used by the daemon, `parse` and the samples test.
+   * `each` sees every line's verdict (explanations, timing, unrecognised logins).
    */
-  feed(text: string, state: SourceState, referenceMs: number): AuthEvent | null {
-    // A line can only matter without a tag we read when a held login waits for a later line's time.
-    if (this.holds.size === 0 && this.outbox.length === 0 && this.tagFilter.skips(text)) return null;
-    const v = this.judge(text, state, referenceMs);
-    const own = v.kind === 'event' ? v.event : null;
-    if (v.released.length === 0 && this.outbox.length === 0) return own;
-    // Confirmed logins of earlier lines go first: a logout must never overtake its login.
-    this.outbox.push(...v.released);
-    if (own) this.outbox.push(own);
-    return this.outbox.shift() ?? null;
-  }
-
-  /** Held logins confirmed by the clock (all of them when `nowMs` is Infinity), and any not yet handed out. */
-  drain(nowMs: number): AuthEvent[] {
-    const out = this.outbox.splice(0);
-    if (this.holds.size) out.push(...dueHolds(this.holds, null, nowMs));
+  readAll(lines: readonly LogLine[], state: SourceState, referenceMs: number, each?: (line: LogLine, v: Verdict) => void, full = false): Found[] {
+    const out: Found[] = [];
+    for (const line of lines) {
+      const v = this.read(line, state, referenceMs, full);
+      if (each) each(line, v);
+      for (const f of v.events) out.push(f);
+    }
     return out;
   }
 
-  /** The full verdict for a line, with the reason when it completes no event. */
-  judge(text: string, state: SourceState, referenceMs: number): Verdict {
-    const v = this.classify(text, state, referenceMs) as Verdict;
-    const early = this.early.splice(0);
-    if (this.holds.size === 0 || (v.kind === 'held' && this.holds.size === 1)) {
-      v.released = early.length ? early : NOTHING;
-      return v;
-    }
-    const lineTime = v.kind === 'none' ? this.lineTime(text, referenceMs) : this.stampOf(v.match.prefix, referenceMs);
-    const held = v.kind === 'held' ? v.event : null;
-    v.released = [...early, ...dueHolds(this.holds, lineTime, referenceMs).filter((e) => e !== held)];
-    return v;
+  /** Held logins the clock confirmed (all of them when `nowMs` is Infinity), tagged with their own lines. */
+  release(nowMs: number): Found[] {
+    const out: Found[] = [];
+    if (this.correlator.holding) this.correlator.due(null, nowMs, out);
+    return out;
   }
 
   /** Consecutive lines mostly share a stamp: the last one parsed is kept. */
@@ -177,7 +162,8 @@ export class Engine {
     return found.length ? found : undefined;
   }
 
-  private classify(text: string, state: SourceState, referenceMs: number): Outcome {
+  private classify(line: LogLine, state: SourceState, referenceMs: number, released: Found[]): Outcome {
+    const text = line.text;
     if (text.length > MAX_LINE) return { kind: 'none', why: 'line too long' };
     let prefix: Prefix;
     if (text.charCodeAt(0) === 123) {
@@ -214,7 +200,7 @@ export class Engine {
           unlinked ??= { kind: 'matched', match, why: 'login whose client address line was not seen' };
           continue;
         }
-        return this.apply(match, referenceMs);
+        return this.apply(match, line, referenceMs, released);
       }
     }
     return unlinked ?? { kind: 'none', why: 'no rule matched' };
@@ -222,7 +208,7 @@ export class Engine {
 
   private hasLink(match: Match): boolean {
     const key = this.sessionKey(match);
-    return key !== null && this.links.get(key) !== undefined;
+    return key !== null && this.correlator.hasLink(key);
   }
 
   private sessionKey(match: Match): string | null {
@@ -232,8 +218,9 @@ export class Engine {
     return pid === undefined ? null : `${spec.name}:${prefix.host ?? ''}:${pid}`;
   }
 
-  private apply(match: Match, referenceMs: number): Outcome {
+  private apply(match: Match, line: LogLine, referenceMs: number, released: Found[]): Outcome {
     const { spec, rule, groups, prefix } = match;
+    const corr = this.correlator;
     const time = this.stampOf(prefix, referenceMs);
     if (time === null && prefix.stamp !== null) return { kind: 'matched', match, why: `"${prefix.stamp}" is not a valid date` };
     const key = this.sessionKey(match);
@@ -241,21 +228,20 @@ export class Engine {
     if (rule.kind === 'connect') {
       const ip = groups.ip === undefined ? null : canonicalIp(groups.ip);
       if (!ip || !key) return { kind: 'matched', match, why: 'connect line without a valid IP or link key' };
-      this.links.set(own(key), { ip: own(ip), at: time ?? referenceMs });
+      corr.link(key, ip, time ?? referenceMs);
       return { kind: 'matched', match, why: 'client address remembered for the login line' };
     }
     if (rule.kind === 'veto') {
-      const held = key ? this.holds.take(key) : undefined;
+      const held = key ? corr.veto(key) : undefined;
       if (!held) return { kind: 'matched', match, why: 'refusal of a login that is not held' };
-      if (key) this.sessions.delete(key);
       return { kind: 'matched', match, why: `login of ${held.event.ip} refused by the server: no grant` };
     }
     if (rule.kind === 'logout') {
       if (!key) return { kind: 'matched', match, why: 'logout without a session key' };
       // The session ended with no refusal: its held login counts, before this logout.
-      const held = this.holds.take(key);
-      if (held) this.early.push(held.event);
-      const open = this.sessions.take(key);
+      const held = corr.confirm(key);
+      if (held) released.push(held);
+      const open = corr.closeSession(key);
       if (!open) return { kind: 'matched', match, why: 'logout of a session whose login was not seen' };
       const event: AuthEvent = { event: 'logout', ip: open.ip, user: open.user, server: spec.name, protocol: open.protocol ?? protocol, time, session: key, rule: rule.id };
       return { kind: 'event', event, match };
@@ -265,20 +251,19 @@ export class Engine {
       ip = canonicalIp(groups.ip);
       if (!ip) return { kind: 'matched', match, why: `"${groups.ip}" is not a valid IP address` };
     } else {
-      const link = key ? this.links.take(key) : undefined;
+      const link = key ? corr.takeLink(key) : undefined;
       if (!link || !key) return { kind: 'matched', match, why: 'login whose client address line was not seen' };
       const window = spec.linkWindowMs ?? 60_000;
       if (time !== null && (time - link.at > window || time < link.at - 1000)) return { kind: 'matched', match, why: 'client address line is too old for this login' };
       ip = link.ip;
     }
     const user = cleanUser(groups.user);
-    if (key) this.sessions.set(own(key), { ip: own(ip), user: user === null ? null : own(user), protocol });
+    if (key) corr.openSession(key, { ip, user, protocol });
     const event: AuthEvent = { event: 'login', ip, user, server: spec.name, protocol, time, session: key, rule: rule.id };
     if (rule.holdMs && key) {
       // The same process began a new session: the one held before it was not refused.
-      const before = this.holds.take(key);
-      if (before) this.early.push(before.event);
-      this.holds.set(key, { event, at: time ?? referenceMs, heldAt: referenceMs, holdMs: rule.holdMs });
+      const before = corr.hold(key, { event, line }, time ?? referenceMs, referenceMs, rule.holdMs);
+      if (before) released.push(before);
       return { kind: 'held', event, match, why: `held ${rule.holdMs} ms: the server may still refuse it` };
     }
     return { kind: 'event', event, match };

@@ -4,19 +4,17 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Logger } from 'winston';
-import type { MapSpec } from '../config/schema.js';
 import { describe, PublishError, UnavailableError } from '../core/errors.js';
-import { builtSuffix, postmap, supportedMapTypes } from './postfix.js';
-import { PostmapRunner } from './postmap-runner.js';
+import { unsupportedMapType } from '../postfix/hints.js';
+import { PostmapRunner } from '../postfix/postmap-runner.js';
+import { builtSuffix, type MapSpec } from '../postfix/map-spec.js';
+import { postmap, supportedMapTypes } from '../postfix/tools.js';
 import type { Publisher } from './publisher.js';
 
 export interface MapPublisherOptions {
   map: MapSpec;
-  value: string;
-  /** Current granted addresses, sorted. */
-  addresses: () => string[];
-  /** Or the map's whole text at once (`IP<TAB>value` lines, sorted): less garbage with 100k grants. */
-  text?: () => string;
+  /** The map's whole text (`IP<TAB>value` lines, sorted), from the grant view. */
+  text: () => string;
   postmapCommand: string;
   postconfCommand: string;
   logger: Logger;
@@ -52,10 +50,7 @@ export class MapPublisher implements Publisher {
 
   async start(): Promise<void> {
     const types = await supportedMapTypes(this.o.postconfCommand);
-    if (!types.has(this.o.map.type)) {
-      throw new UnavailableError(`map ${this.name}`, `this Postfix does not support ${this.o.map.type} maps (postconf -m)`,
-        this.o.map.type === 'lmdb' || this.o.map.type === 'cdb' ? `apt-get install postfix-${this.o.map.type}, or use hash` : 'use hash');
-    }
+    if (!types.has(this.o.map.type)) throw unsupportedMapType(`map ${this.name}`, this.o.map.type);
     await this.build();
   }
 
@@ -106,7 +101,7 @@ export class MapPublisher implements Publisher {
 
   /** One build; skipped when the content is what is already live. */
   private async build(): Promise<void> {
-    const content = this.o.text ? this.o.text() : this.o.addresses().map((ip) => `${ip}\t${this.o.value}\n`).join('');
+    const content = this.o.text();
     const { path } = this.o.map;
     if (content === this.lastContent && existsSync(path + this.suffix)) return;
     const tmp = `${path}.popgate-new`;

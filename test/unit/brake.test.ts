@@ -6,10 +6,10 @@ import { duration } from '../../src/config/schema.js';
 import type { AuthEvent, LogLine } from '../../src/core/types.js';
 import { applyBrake, BRAKE_KEY, brakeState, releaseBrake } from '../../src/grants/brake.js';
 import { Granter } from '../../src/grants/granter.js';
-import { GrantPolicy } from '../../src/grants/policy.js';
+import { Exclusions } from '../../src/grants/exclusions.js';
 import { parseRate, RateGuard } from '../../src/grants/rate-guard.js';
 import { SqliteStore } from '../../src/grants/sqlite-store.js';
-import { grantedNow } from '../../src/publish/answer.js';
+import { GrantView } from '../../src/grants/view.js';
 import { memoryLogger } from '../helpers/quiet-logger.js';
 
 const MIN = 60_000;
@@ -21,8 +21,10 @@ const rate = (t: string) => parseRate(t, duration);
 function rig(guard: RateGuard | null = null) {
   const store = new SqliteStore(':memory:');
   const { logger, messages } = memoryLogger();
-  const granter = new Granter(store, new GrantPolicy([], []), { graceMs: 30 * MIN, maxHoldMs: 60 * MIN, guard }, logger);
-  return { store, granter, messages };
+  const view = new GrantView(store, new Exclusions([], []));
+  const g = new Granter(store, view, { graceMs: 30 * MIN, maxHoldMs: 60 * MIN, guard }, logger);
+  const granter = { apply: (e: AuthEvent, l: LogLine, now: number) => g.apply({ event: e, line: l }, now, null) };
+  return { store, granter, messages, view };
 }
 
 describe('emergency brake', () => {
@@ -40,21 +42,23 @@ describe('emergency brake', () => {
     assert.deepEqual(store.activeIps(NOW), []);
     assert.ok(messages.some((m) => /^warn: refused 198\.51\.100\.3 .*emergency brake on/.test(m)));
     assert.equal(applyBrake(store, NOW + 5, 'auto', 'again').already?.reason, 'testing', 'a second brake keeps the first');
-    assert.equal(releaseBrake(store)?.by, 'cli:test');
+    assert.equal(releaseBrake(store, NOW, 'cli:test')?.by, 'cli:test');
     assert.equal(brakeState(store), null);
-    assert.equal(releaseBrake(store), null);
+    assert.equal(releaseBrake(store, NOW, 'cli:test'), null);
     assert.equal(granter.apply(ev('198.51.100.3'), line(3), NOW).action, 'grant');
   });
 
   it('live answers say "not granted" while the brake is on, even for a grant still stored', () => {
-    const { store } = rig();
+    const { store, view } = rig();
     store.grantManual('198.51.100.7', NOW + MIN, NOW, 'cli:test');
-    assert.equal(grantedNow(store, '198.51.100.7', NOW), true);
+    assert.deepEqual(view.lookup('198.51.100.7', NOW), { kind: 'found' });
     store.setState(BRAKE_KEY, JSON.stringify({ since: NOW, by: 'test', reason: 'x' }));
     assert.equal(store.isGranted('198.51.100.7', NOW), true, 'the row is there');
-    assert.equal(grantedNow(store, '198.51.100.7', NOW), false);
-    releaseBrake(store);
-    assert.equal(grantedNow(store, '198.51.100.7', NOW), true);
+    assert.deepEqual(view.lookup('198.51.100.7', NOW), { kind: 'notfound' });
+    assert.equal(view.mapText(NOW, 'OK'), '', 'the map is empty too');
+    releaseBrake(store, NOW, 'cli:test');
+    assert.deepEqual(view.lookup('198.51.100.7', NOW), { kind: 'found' });
+    assert.ok(store.audit(null, 5).some((a) => a.action === 'release' && a.detail?.startsWith('cli:test')), 'the release is in the audit trail');
   });
 
   it('an unreadable brake state counts as on', () => {

@@ -5,6 +5,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { SqliteStore } from '../../src/grants/sqlite-store.js';
 import { cli, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -32,6 +33,18 @@ describe('held logins in the daemon', () => {
     ].join('\n'));
     await new Promise((r) => setTimeout(r, 3000)); // past the 2 s hold: a refused login must still not appear
     assert.ok(!granted(d.config).includes('198.51.100.42'), 'a login the server refused grants nothing');
+    // Confirmed by a later line of the same batch: the grant still names its own login line.
+    appendFileSync(log, [
+      `${stamp()} mx cyrus/pop3[4102]: login: [198.51.100.43] bob plaintext User logged in SESSIONID=<mx-4102-1>`,
+      `${new Date(Date.now() + 3000).toISOString().replace('Z', '+00:00')} mx cyrus/pop3[4103]: login: [198.51.100.44] carol plaintext User logged in SESSIONID=<mx-4103-1>`,
+      '',
+    ].join('\n'));
+    await waitFor('the held login confirmed by the next line', () => granted(d!.config).includes('198.51.100.43'), 6000, 100);
     await d.stop();
+    const store = new SqliteStore(d.db, { readonly: true });
+    const grantOf = (ip: string) => store.audit(ip, 10).find((a) => a.action === 'grant')?.detail;
+    assert.equal(grantOf('198.51.100.41'), `${log}:1`, 'released by the clock: the login line, not a made-up one');
+    assert.equal(grantOf('198.51.100.43'), `${log}:4`, 'released by a later line: the login line, not the later one');
+    store.close();
   });
 });

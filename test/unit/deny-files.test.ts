@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DenyFiles, readDenyFile } from '../../src/config/deny-files.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { GrantPolicy } from '../../src/grants/policy.js';
+import { Exclusions } from '../../src/grants/exclusions.js';
 import { memoryLogger } from '../helpers/quiet-logger.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -35,9 +35,9 @@ describe('deny files', () => {
     assert.throws(() => new DenyFiles([join(dir, 'missing')]), (e: ConfigError) => e instanceof ConfigError && /cannot read the deny file/.test(e.message));
   });
 
-  it('the policy refuses with the file and line as the reason', () => {
+  it('the exclusions refuse with the file and line as the reason', () => {
     const d = new DenyFiles([file('b.deny', '203.0.113.0/24\n')]);
-    const policy = new GrantPolicy([], [], d);
+    const policy = new Exclusions([], [], d);
     assert.equal(policy.refuse('203.0.113.5'), `in excluded network 203.0.113.0/24 (${join(dir, 'b.deny')}:1)`);
     assert.equal(policy.refuse('198.51.100.1'), null);
   });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine } from '../../src/parse/engine.js';
+import { feed as feedAll, judge, logLine } from '../helpers/lines.js';
 import { splitPrefix } from '../../src/parse/prefix.js';
 import type { ParserSpec } from '../../src/parse/spec.js';
 import { parseRfc3164, parseRfc3339, parseStamp, parseTai64n } from '../../src/parse/timestamps.js';
@@ -77,88 +78,108 @@ describe('prefix forms', () => {
   }
 });
 
+/** The first event a line completes, or null (what the old one-event call gave). */
+function feed(e: Engine, text: string, s: ReturnType<Engine['newSource']>, ref: number) {
+  return feedAll(e, text, s, ref)[0] ?? null;
+}
+
 describe('engine', () => {
   it('reads RFC 5424, <pri>, TAI64N and tag prefixes', () => {
     const e = new Engine([toy]);
-    assert.equal(e.feed('<22>1 2026-11-25T16:03:47Z mx toyd 7 - - login a from 192.0.2.1', e.newSource(), NOW)?.ip, '192.0.2.1');
-    assert.equal(e.feed('Nov 25 16:03:47 mx toy/pop3s[8]: login a from 192.0.2.2', e.newSource(), NOW)?.ip, '192.0.2.2');
-    assert.equal(e.feed('@4000000069259c2b1c2d3e4f login a from 192.0.2.3', e.newSource(), NOW)?.ip, '192.0.2.3');
+    assert.equal(feed(e, '<22>1 2026-11-25T16:03:47Z mx toyd 7 - - login a from 192.0.2.1', e.newSource(), NOW)?.ip, '192.0.2.1');
+    assert.equal(feed(e, 'Nov 25 16:03:47 mx toy/pop3s[8]: login a from 192.0.2.2', e.newSource(), NOW)?.ip, '192.0.2.2');
+    assert.equal(feed(e, '@4000000069259c2b1c2d3e4f login a from 192.0.2.3', e.newSource(), NOW)?.ip, '192.0.2.3');
   });
 
   it('journald JSON: trusted _COMM beats a forged SYSLOG_IDENTIFIER', () => {
     const e = new Engine([toy]);
     const j = (o: object) => JSON.stringify({ __REALTIME_TIMESTAMP: '1764086627000000', _HOSTNAME: 'mx', ...o });
-    const ok = e.judge(j({ MESSAGE: 'login a from 192.0.2.4', SYSLOG_IDENTIFIER: 'toyd', _COMM: 'toyd', _PID: '9' }), e.newSource(), NOW);
+    const ok = judge(e, j({ MESSAGE: 'login a from 192.0.2.4', SYSLOG_IDENTIFIER: 'toyd', _COMM: 'toyd', _PID: '9' }), e.newSource(), NOW);
     assert.equal(ok.kind === 'event' && ok.event.ip, '192.0.2.4');
     assert.equal(ok.kind === 'event' && ok.event.time, 1764086627000);
-    const forged = e.judge(j({ MESSAGE: 'login a from 203.0.113.9', SYSLOG_IDENTIFIER: 'toyd', _COMM: 'logger', _PID: '10' }), e.newSource(), NOW);
+    const forged = judge(e, j({ MESSAGE: 'login a from 203.0.113.9', SYSLOG_IDENTIFIER: 'toyd', _COMM: 'logger', _PID: '10' }), e.newSource(), NOW);
     assert.equal(forged.kind, 'none');
     assert.match(forged.kind === 'none' ? forged.why : '', /forged/);
-    const bytes = e.judge(j({ MESSAGE: [...Buffer.from('login \xff from 192.0.2.5', 'latin1')], SYSLOG_IDENTIFIER: 'toyd', _COMM: 'toyd' }), e.newSource(), NOW);
+    const bytes = judge(e, j({ MESSAGE: [...Buffer.from('login \xff from 192.0.2.5', 'latin1')], SYSLOG_IDENTIFIER: 'toyd', _COMM: 'toyd' }), e.newSource(), NOW);
     assert.equal(bytes.kind === 'event' && bytes.event.ip, '192.0.2.5');
-    assert.equal(e.judge('{"MESSAGE": 5, "login ": 1}', e.newSource(), NOW).kind, 'none');
-    assert.equal(e.judge('{not json login ', e.newSource(), NOW).kind, 'none');
+    assert.equal(judge(e, '{"MESSAGE": 5, "login ": 1}', e.newSource(), NOW).kind, 'none');
+    assert.equal(judge(e, '{not json login ', e.newSource(), NOW).kind, 'none');
   });
 
   it('links a connect line to the login by pid, within the window only', () => {
     const e = new Engine([toy]);
     const s = e.newSource();
-    e.feed('Nov 25 16:00:00 mx toyd[5]: conn from 192.0.2.6', s, NOW);
-    assert.equal(e.feed('Nov 25 16:00:01 mx toyd[5]: auth ok login a', s, NOW)?.ip, '192.0.2.6');
-    assert.equal(e.feed('Nov 25 16:00:02 mx toyd[5]: auth ok login a', s, NOW), null, 'a link is used once');
-    e.feed('Nov 25 16:00:00 mx toyd[6]: conn from 192.0.2.7', s, NOW);
-    assert.equal(e.feed('Nov 25 16:00:30 mx toyd[6]: auth ok login a', s, NOW), null, 'too old');
-    e.feed('Nov 25 16:00:00 othermx toyd[7]: conn from 192.0.2.8', s, NOW);
-    assert.equal(e.feed('Nov 25 16:00:01 mx toyd[7]: auth ok login a', s, NOW), null, 'pids are per host');
+    feed(e, 'Nov 25 16:00:00 mx toyd[5]: conn from 192.0.2.6', s, NOW);
+    assert.equal(feed(e, 'Nov 25 16:00:01 mx toyd[5]: auth ok login a', s, NOW)?.ip, '192.0.2.6');
+    assert.equal(feed(e, 'Nov 25 16:00:02 mx toyd[5]: auth ok login a', s, NOW), null, 'a link is used once');
+    feed(e, 'Nov 25 16:00:00 mx toyd[6]: conn from 192.0.2.7', s, NOW);
+    assert.equal(feed(e, 'Nov 25 16:00:30 mx toyd[6]: auth ok login a', s, NOW), null, 'too old');
+    feed(e, 'Nov 25 16:00:00 othermx toyd[7]: conn from 192.0.2.8', s, NOW);
+    assert.equal(feed(e, 'Nov 25 16:00:01 mx toyd[7]: auth ok login a', s, NOW), null, 'pids are per host');
   });
 
   it('bounds what it remembers', () => {
-    const e = new Engine([toy], { maxLinks: 2 });
+    const e = Engine.withLimits([toy], { maxLinks: 2 });
     const s = e.newSource();
-    for (let pid = 1; pid <= 3; pid++) e.feed(`Nov 25 16:00:00 mx toyd[${pid}]: conn from 192.0.2.${pid}`, s, NOW);
-    assert.equal(e.feed('Nov 25 16:00:01 mx toyd[1]: auth ok login a', s, NOW), null, 'the oldest was dropped');
-    assert.equal(e.feed('Nov 25 16:00:01 mx toyd[3]: auth ok login a', s, NOW)?.ip, '192.0.2.3');
+    for (let pid = 1; pid <= 3; pid++) feed(e, `Nov 25 16:00:00 mx toyd[${pid}]: conn from 192.0.2.${pid}`, s, NOW);
+    assert.equal(feed(e, 'Nov 25 16:00:01 mx toyd[1]: auth ok login a', s, NOW), null, 'the oldest was dropped');
+    assert.equal(feed(e, 'Nov 25 16:00:01 mx toyd[3]: auth ok login a', s, NOW)?.ip, '192.0.2.3');
   });
 
   it('holds a login for a veto; releases it by a later line, the clock, or drain', () => {
     const e = new Engine([toy]);
     const s = e.newSource();
-    const held = e.judge('Nov 25 16:00:00 mx toyd[1]: hlogin a from 192.0.2.10', s, NOW);
+    const held = judge(e, 'Nov 25 16:00:00 mx toyd[1]: hlogin a from 192.0.2.10', s, NOW);
     assert.equal(held.kind, 'held');
-    const vetoed = e.judge('Nov 25 16:00:00 mx toyd[1]: refused', s, NOW);
+    const vetoed = judge(e, 'Nov 25 16:00:00 mx toyd[1]: refused', s, NOW);
     assert.equal(vetoed.kind, 'matched');
-    assert.equal(e.judge('Nov 25 16:00:09 mx toyd[1]: bye', s, NOW).kind, 'matched', 'no session after a veto');
-    assert.deepEqual(e.drain(Infinity), []);
+    assert.equal(judge(e, 'Nov 25 16:00:09 mx toyd[1]: bye', s, NOW).kind, 'matched', 'no session after a veto');
+    assert.deepEqual(e.release(Infinity), []);
 
-    e.judge('Nov 25 16:00:10 mx toyd[2]: hlogin b from 192.0.2.11', s, NOW);
-    assert.deepEqual(e.judge('Nov 25 16:00:11 mx other: x', s, NOW).released, []);
-    const later = e.judge('Nov 25 16:00:12 mx other: x', s, NOW);
-    assert.equal(later.released[0]?.ip, '192.0.2.11', 'a line 2 s later confirms it');
+    judge(e, 'Nov 25 16:00:10 mx toyd[2]: hlogin b from 192.0.2.11', s, NOW);
+    assert.deepEqual(judge(e, 'Nov 25 16:00:11 mx other: x', s, NOW).events, []);
+    const later = judge(e, 'Nov 25 16:00:12 mx other: x', s, NOW);
+    assert.equal(later.events[0]?.ip, '192.0.2.11', 'a line 2 s later confirms it');
 
-    e.feed('Nov 25 16:00:20 mx toyd[3]: hlogin c from 192.0.2.12', s, NOW);
-    assert.deepEqual(e.drain(NOW + 1000), []);
-    assert.equal(e.drain(NOW + 2000)[0]?.ip, '192.0.2.12', 'the clock confirms it');
+    feed(e, 'Nov 25 16:00:20 mx toyd[3]: hlogin c from 192.0.2.12', s, NOW);
+    assert.deepEqual(e.release(NOW + 1000), []);
+    assert.equal(e.release(NOW + 2000)[0]?.event.ip, '192.0.2.12', 'the clock confirms it');
 
-    e.feed('Nov 25 16:00:30 mx toyd[4]: hlogin d from 192.0.2.13', s, NOW);
-    assert.equal(e.feed('Nov 25 16:00:40 mx toyd[9]: no match', s, NOW)?.ip, '192.0.2.13', 'feed hands it out');
+    feed(e, 'Nov 25 16:00:30 mx toyd[4]: hlogin d from 192.0.2.13', s, NOW);
+    assert.equal(feed(e, 'Nov 25 16:00:40 mx toyd[9]: no match', s, NOW)?.ip, '192.0.2.13', 'a later line hands it out');
+  });
+
+  it('a held login comes out tagged with its own login line, by a later line or by the clock', () => {
+    const e = new Engine([toy]);
+    const s = e.newSource();
+    e.read(logLine('Nov 25 16:00:00 mx toyd[1]: hlogin a from 192.0.2.30', 7), s, NOW);
+    const later = e.read(logLine('Nov 25 16:00:05 mx toyd[2]: login b from 192.0.2.31', 8), s, NOW);
+    assert.deepEqual(later.events.map((f) => `${f.event.ip}@${f.line.lineNo}`), ['192.0.2.30@7', '192.0.2.31@8']);
+    e.read(logLine('Nov 25 16:00:20 mx toyd[3]: hlogin c from 192.0.2.32', 9), s, NOW);
+    const byClock = e.release(NOW + 5000);
+    assert.deepEqual(byClock.map((f) => `${f.event.ip}@${f.line.lineNo}`), ['192.0.2.32@9']);
+    e.read(logLine('Nov 25 16:00:30 mx toyd[4]: hlogin d from 192.0.2.33', 10), s, NOW);
+    const ended = e.read(logLine('Nov 25 16:00:31 mx toyd[4]: bye', 11), s, NOW);
+    assert.deepEqual(ended.events.map((f) => `${f.event.event}@${f.line.lineNo}`), ['login@10', 'logout@11']);
   });
 
   it('a held login counts when its session ends or its process starts another, before the logout', () => {
     const e = new Engine([toy]);
     const s = e.newSource();
-    e.judge('Nov 25 16:00:00 mx toyd[1]: hlogin a from 192.0.2.20', s, NOW);
-    const next = e.judge('Nov 25 16:00:00 mx toyd[1]: hlogin b from 192.0.2.21', s, NOW);
+    judge(e, 'Nov 25 16:00:00 mx toyd[1]: hlogin a from 192.0.2.20', s, NOW);
+    const next = judge(e, 'Nov 25 16:00:00 mx toyd[1]: hlogin b from 192.0.2.21', s, NOW);
     assert.equal(next.kind, 'held');
-    assert.deepEqual(next.released.map((x) => x.ip), ['192.0.2.20']);
-    assert.equal(e.feed('Nov 25 16:00:00 mx toyd[1]: bye', s, NOW)?.event, 'login', 'feed: the login first');
-    assert.deepEqual(e.drain(NOW).map((x) => `${x.event} ${x.ip}`), ['logout 192.0.2.21']);
+    assert.deepEqual(next.events.map((x) => x.ip), ['192.0.2.20']);
+    const bye = feedAll(e, 'Nov 25 16:00:00 mx toyd[1]: bye', s, NOW);
+    assert.deepEqual(bye.map((x) => `${x.event} ${x.ip}`), ['login 192.0.2.21', 'logout 192.0.2.21'], 'the login first, then its logout, from one line');
+    assert.deepEqual(e.release(Infinity), []);
   });
 
   it('never parses overlong lines and keeps one format per source', () => {
     const e = new Engine([toy]);
     const s = e.newSource();
-    assert.equal(e.judge(`Nov 25 16:00:00 mx toyd[1]: login ${'a'.repeat(9000)} from 192.0.2.1`, s, NOW).kind, 'none');
-    assert.equal(e.feed('Nov 25 16:00:00 mx toyd[1]: login a from 192.0.2.1', s, NOW)?.ip, '192.0.2.1');
-    assert.equal(e.feed('Nov 25 16:00:00 login a from 192.0.2.1', s, NOW), null, 'own-log line inside a syslog file');
+    assert.equal(judge(e, `Nov 25 16:00:00 mx toyd[1]: login ${'a'.repeat(9000)} from 192.0.2.1`, s, NOW).kind, 'none');
+    assert.equal(feed(e, 'Nov 25 16:00:00 mx toyd[1]: login a from 192.0.2.1', s, NOW)?.ip, '192.0.2.1');
+    assert.equal(feed(e, 'Nov 25 16:00:00 login a from 192.0.2.1', s, NOW), null, 'own-log line inside a syslog file');
   });
 });

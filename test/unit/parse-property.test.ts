@@ -8,6 +8,7 @@ import { PARSERS } from '../../parsers/index.js';
 import type { AuthEvent } from '../../src/core/types.js';
 import { canonicalIp } from '../../src/net/ip.js';
 import { Engine } from '../../src/parse/engine.js';
+import { logLines } from '../helpers/lines.js';
 
 const FORGED = '203.0.113.9';
 const NOW = Date.parse('2026-11-25T18:00:00Z');
@@ -76,15 +77,8 @@ const address = fc.oneof(fc.ipV4(), fc.ipV6());
 
 function loginsOf(lines: string[]): AuthEvent[] {
   const engine = new Engine(PARSERS);
-  const state = engine.newSource();
-  const out: AuthEvent[] = [];
-  for (const line of lines) {
-    const v = engine.judge(line, state, NOW);
-    out.push(...v.released);
-    if (v.kind === 'event') out.push(v.event);
-  }
-  out.push(...engine.drain(Infinity));
-  return out.filter((e) => e.event === 'login');
+  const found = [...engine.readAll(logLines(lines), engine.newSource(), NOW), ...engine.release(Infinity)];
+  return found.map((f) => f.event).filter((e) => e.event === 'login');
 }
 
 describe('user names never move the address', () => {

@@ -17,9 +17,9 @@ const login = (ip: string, at: number, session: string | null = null) => ({ ip, 
 describe('SqliteStore', () => {
   it('grants, renews with sliding expiry, and never shortens', () => {
     const s = fresh();
-    assert.equal(s.login(login('192.0.2.1', 0), 30 * MIN, 12 * 60 * MIN), 'grant');
+    assert.equal(s.login(login('192.0.2.1', 0), 30 * MIN, 12 * 60 * MIN).action, 'grant');
     assert.equal(s.list(1)[0]!.expiresAt, 30 * MIN);
-    assert.equal(s.login(login('192.0.2.1', 10 * MIN), 30 * MIN, 12 * 60 * MIN), 'renew');
+    assert.equal(s.login(login('192.0.2.1', 10 * MIN), 30 * MIN, 12 * 60 * MIN).action, 'renew');
     assert.equal(s.list(1)[0]!.expiresAt, 40 * MIN);
     s.login(login('192.0.2.1', 5 * MIN), 30 * MIN, 12 * 60 * MIN); // an older line read late
     assert.equal(s.list(1)[0]!.expiresAt, 40 * MIN);
@@ -33,7 +33,7 @@ describe('SqliteStore', () => {
     s.login(login('192.0.2.2', 0, 'dovecot:S1'), 30 * MIN, 120 * MIN);
     assert.equal(s.list(1)[0]!.expiresAt, 120 * MIN, 'held up to max_hold');
     assert.equal(s.list(1)[0]!.openSessions, 1);
-    assert.equal(s.logout('dovecot:S1', 100 * MIN, 30 * MIN), '192.0.2.2');
+    assert.equal(s.logout('dovecot:S1', 100 * MIN, 30 * MIN)?.ip, '192.0.2.2');
     assert.equal(s.list(1)[0]!.expiresAt, 130 * MIN, 'grace from the logout');
     assert.equal(s.logout('dovecot:S1', 101 * MIN, 30 * MIN), null, 'a session closes once');
     s.close();

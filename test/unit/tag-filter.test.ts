@@ -6,13 +6,14 @@ import { PARSERS } from '../../parsers/index.js';
 import { Engine } from '../../src/parse/engine.js';
 import { TagFilter } from '../../src/parse/tag-filter.js';
 import { LogGenerator } from '../../bench/generate.js';
+import { logLine } from '../helpers/lines.js';
 import { allSamplesFiles } from '../helpers/samples.js';
 
 const filter = new TagFilter(PARSERS);
 
 function fullPathFindsNothing(line: string, now: number): boolean {
   const engine = new Engine(PARSERS);
-  return engine.judge(line, engine.newSource(), now).kind === 'none';
+  return engine.read(logLine(line), engine.newSource(), now, true).outcome.kind === 'none';
 }
 
 describe('tag filter', () => {

@@ -1,7 +1,8 @@
 // Talking to Postfix's own tools: postconf (settings, map types) and postmap (building maps).
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { describe, PublishError, UnavailableError } from '../core/errors.js';
+import { describe, UnavailableError } from '../core/errors.js';
+import { postmapFailed, toolMissing } from './hints.js';
 import { parseNetwork, type Network } from '../net/ip.js';
 
 export interface RunResult {
@@ -28,25 +29,8 @@ export async function supportedMapTypes(postconf: string): Promise<Set<string>> 
     const { stdout } = await run(postconf, ['-m'], 10_000);
     return new Set(stdout.split(/\s+/).filter(Boolean));
   } catch (err) {
-    if (missing(err)) {
-      throw new UnavailableError(postconf, 'Postfix is not installed (postconf not found)', 'apt-get install postfix, or set postconf_command');
-    }
+    if (missing(err)) throw toolMissing(postconf, 'postconf_command', err);
     throw new UnavailableError(postconf, `postconf -m failed (${describe(err)})`, 'run postconf -m by hand and fix what it says');
-  }
-}
-
-/** Suffix postmap gives the built file for each type. */
-export function builtSuffix(type: string): string {
-  switch (type) {
-    case 'hash':
-    case 'btree':
-      return '.db';
-    case 'lmdb':
-      return '.lmdb';
-    case 'cdb':
-      return '.cdb';
-    default:
-      throw new PublishError(`map type ${type}`, 'popgate cannot build this map type', 'use hash, btree, lmdb or cdb');
   }
 }
 
@@ -55,11 +39,8 @@ export async function postmap(postmapCmd: string, type: string, path: string): P
     await run(postmapCmd, [`${type}:${path}`]);
   } catch (err) {
     const stderr = ((err as { stderr?: string }).stderr ?? '').trim();
-    if (missing(err)) {
-      throw new UnavailableError(postmapCmd, 'postmap not found', 'apt-get install postfix, or set postmap_command', err);
-    }
-    throw new PublishError(`postmap ${type}:${path}`, `failed (${stderr || describe(err)})`,
-      /No space|ENOSPC/i.test(stderr) ? 'the disk is full: free space; the old map stays in use' : 'check the directory permissions and free space', err);
+    if (missing(err)) throw toolMissing(postmapCmd, 'postmap_command', err);
+    throw postmapFailed(`${type}:${path}`, stderr || describe(err), err);
   }
 }
 

@@ -4,6 +4,7 @@
 // One command at a time; a shell that dies or hangs is replaced at the next build.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PublishError, UnavailableError } from '../core/errors.js';
+import { postmapFailed, toolMissing } from './hints.js';
 
 /** Reads one argument per line, runs `$1 ARG`, answers its output then a line `=EXIT_CODE`. */
 const SCRIPT = 'while IFS= read -r a; do "$1" "$a" 2>&1; printf "\\n=%d\\n" "$?"; done';
@@ -25,11 +26,8 @@ export class PostmapRunner {
   /** `postmap TYPE:PATH`; throws UnavailableError when postmap is missing, PublishError when it fails. */
   async build(type: string, path: string, timeoutMs = 60_000): Promise<void> {
     const { code, output } = await this.run(`${type}:${path}`, timeoutMs);
-    if (code === 127) throw new UnavailableError(this.command, 'postmap not found', 'apt-get install postfix, or set postmap_command');
-    if (code !== 0) {
-      throw new PublishError(`postmap ${type}:${path}`, `failed (${output.trim() || `exit ${code}`})`,
-        /No space|ENOSPC/i.test(output) ? 'the disk is full: free space; the old map stays in use' : 'check the directory permissions and free space');
-    }
+    if (code === 127) throw toolMissing(this.command, 'postmap_command');
+    if (code !== 0) throw postmapFailed(`${type}:${path}`, output.trim() || `exit ${code}`);
   }
 
   close(): void {

@@ -1,0 +1,80 @@
+// Builds the daemon's parts from a config: store, grant view, engine, granter, DNSBL and the
+// publishers. Everything the config can change on reload is built here too (granterOptions,
+// dnsblFrom), so start and reload make the same parts the same way.
+import type { Logger } from 'winston';
+import type { Config } from '../config/schema.js';
+import { Dnsbl } from '../grants/dnsbl.js';
+import { loadExclusions, type Exclusions } from '../grants/exclusions.js';
+import { Granter, type GranterOptions } from '../grants/granter.js';
+import { RateGuard } from '../grants/rate-guard.js';
+import { SqliteStore } from '../grants/sqlite-store.js';
+import type { Store } from '../grants/store.js';
+import { GrantView } from '../grants/view.js';
+import { Engine } from '../parse/engine.js';
+import { selectParsers } from '../parse/select.js';
+import { MapPublisher } from '../publish/map-publisher.js';
+import { PolicyServer } from '../publish/policy-server.js';
+import type { Publisher } from '../publish/publisher.js';
+import { SocketmapServer } from '../publish/socketmap-server.js';
+
+export interface Parts {
+  store: Store;
+  view: GrantView;
+  exclusions: Exclusions;
+  engine: Engine;
+  granter: Granter;
+  dnsbl: Dnsbl | null;
+  publishers: Publisher[];
+}
+
+export function granterOptions(config: Config): GranterOptions {
+  const guard = config.brake_rate || config.brake_burst ? new RateGuard({ total: config.brake_rate, perSource: config.brake_burst }) : null;
+  return { graceMs: config.grace, maxHoldMs: config.max_hold, guard };
+}
+
+export function dnsblFrom(config: Config): Dnsbl | null {
+  if (config.dnsbl_zones.length === 0) return null;
+  return new Dnsbl({ zones: config.dnsbl_zones, servers: config.dnsbl_servers, timeoutMs: config.dnsbl_timeout, failOpen: config.dnsbl_fail === 'open', cacheMs: config.dnsbl_cache });
+}
+
+/** The engine for a config; `previous` hands over the open sessions and held logins (reload). */
+export function engineFor(config: Config, previous?: Engine): Engine {
+  return new Engine(selectParsers(config.parsers, 'parsers'), previous?.correlator);
+}
+
+function publishersFor(config: Config, view: GrantView, logger: Logger): Publisher[] {
+  const out: Publisher[] = [];
+  if (config.map) {
+    out.push(new MapPublisher({
+      map: config.map,
+      text: () => view.mapText(Date.now(), config.map_value),
+      residentPostmap: true,
+      postmapCommand: config.postmap_command,
+      postconfCommand: config.postconf_command,
+      logger,
+    }));
+  }
+  // Live answers: asked by Postfix per RCPT, from the grant view at request time.
+  const live = { allowNonLoopback: config.allow_non_loopback, lookup: view, logger };
+  if (config.policy) out.push(new PolicyServer({ ...live, address: config.policy, action: config.policy_action }));
+  if (config.socketmap) out.push(new SocketmapServer({ ...live, address: config.socketmap, mapName: config.socketmap_name, value: config.map_value }));
+  return out;
+}
+
+export async function assemble(config: Config, logger: Logger): Promise<Parts> {
+  const exclusions = await loadExclusions(config, logger);
+  const store = new SqliteStore(config.db);
+  const view = new GrantView(store, exclusions);
+  const engine = engineFor(config);
+  // Open sessions outlive a restart: their logouts must still find their addresses.
+  for (const s of store.openSessions()) engine.correlator.openSession(s.key, s);
+  return {
+    store,
+    view,
+    exclusions,
+    engine,
+    granter: new Granter(store, view, granterOptions(config), logger),
+    dnsbl: dnsblFrom(config),
+    publishers: publishersFor(config, view, logger),
+  };
+}

@@ -1,0 +1,186 @@
+// The daemon's lifecycle: start (assemble, publish, follow the logs), the timers (expiry, held
+// logins, changes the CLI made), reload on SIGHUP, and stop. A line's way through is pipeline.ts.
+import type { Logger } from 'winston';
+import type { Config } from '../config/schema.js';
+import { describe } from '../core/errors.js';
+import { describeBrake } from '../grants/brake.js';
+import { loadExclusions } from '../grants/exclusions.js';
+import { assemble, dnsblFrom, engineFor, granterOptions, type Parts } from './assemble.js';
+import { ExpiryTimer } from './expiry.js';
+import { mapMoved, Pipeline, type Changes } from './pipeline.js';
+import { planReload } from './reload.js';
+import { SourceSet } from './sources.js';
+
+/** How often the store is asked whether the CLI (another process) changed it; held logins too. */
+const TICK_MS = 200;
+
+export class Daemon {
+  private readonly pipeline: Pipeline;
+  private readonly sources: SourceSet;
+  private readonly expiry: ExpiryTimer;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private lastVersion = -1;
+  private lastBrake: string | null | undefined = undefined;
+  /** While logs catch up, map changes wait for one build at the end. */
+  private catchingUp = 0;
+  private backlogMoved = false;
+  private stopping = false;
+  /** Publishers started: before that, their own start publishes the current state. */
+  private publishing = false;
+
+  private constructor(private config: Config, private readonly logger: Logger, private readonly parts: Parts) {
+    this.pipeline = new Pipeline(parts.store, parts.granter, parts.engine, parts.dnsbl, logger);
+    this.sources = new SourceSet(parts.store, this.pipeline, (c) => this.onChanges(c), logger);
+    this.expiry = new ExpiryTimer(parts.store, () => this.publish(), logger);
+  }
+
+  get store() {
+    return this.parts.store;
+  }
+
+  static async start(config: Config, logger: Logger): Promise<Daemon> {
+    const d = new Daemon(config, logger, await assemble(config, logger));
+    try {
+      d.expiry.run();
+      d.noticeBrake();
+      d.watchDeny();
+      for (const p of d.parts.publishers) await p.start();
+      d.publishing = true;
+      d.store.setState('daemon_pid', String(process.pid));
+      d.lastVersion = d.store.externalVersion();
+      d.tickTimer = setInterval(() => d.tick(), TICK_MS);
+      await d.follow(config.log);
+      logger.info(`started: ${config.log.join(', ')} → ${d.parts.publishers.map((p) => p.name).join(', ') || 'no publisher'}; grace ${config.grace / 1000}s`);
+      return d;
+    } catch (err) {
+      await d.stop();
+      throw err;
+    }
+  }
+
+  /** Follows logs until each has caught up; their backlog is published in one build. */
+  private async follow(paths: readonly string[], reopen = false): Promise<void> {
+    this.catchingUp++;
+    try {
+      await (reopen ? this.sources.set(paths) : this.sources.add(paths));
+    } finally {
+      this.catchingUp--;
+    }
+    if (this.backlogMoved && this.catchingUp === 0) this.publish();
+  }
+
+  private onChanges(c: Changes): void {
+    if (c.earliest !== null) this.expiry.expiresBy(c.earliest);
+    if (!mapMoved(c)) return;
+    if (c.live || this.catchingUp === 0) this.publish();
+    else this.backlogMoved = true;
+  }
+
+  private publish(): void {
+    if (!this.publishing) return;
+    this.backlogMoved = false;
+    for (const p of this.parts.publishers) p.changed();
+  }
+
+  private tick(): void {
+    this.pollExternal();
+    this.pipeline.release().then((c) => this.onChanges(c), (err) => this.logger.error(`held logins: ${describe(err)}`));
+  }
+
+  /** A CLI verb (grant, revoke, brake, …) committed: publish it and look at expiry again. */
+  private pollExternal(): void {
+    try {
+      const v = this.store.externalVersion();
+      if (v === this.lastVersion) return;
+      this.lastVersion = v;
+      this.noticeBrake();
+      this.publish();
+      this.expiry.run();
+    } catch (err) {
+      this.logger.error(describe(err));
+    }
+  }
+
+  /** Says when the brake was applied or released (by the CLI, or found at start). */
+  private noticeBrake(): void {
+    const b = this.parts.view.brake();
+    const text = b ? JSON.stringify(b) : null;
+    if (text === this.lastBrake) return;
+    if (b) this.logger.error(`emergency brake is on (${describeBrake(b)}): nothing is published or granted until "popgate release"`);
+    else if (this.lastBrake !== undefined) this.logger.warn('emergency brake released: granting again');
+    this.lastBrake = text;
+  }
+
+  /** Deny files: read again on change; grants of addresses they now deny are revoked. */
+  private watchDeny(): void {
+    const deny = this.parts.exclusions.deny;
+    deny?.watch(this.logger, () => {
+      if (this.parts.exclusions.deny === deny && !this.stopping) this.revokeRefused('deny list');
+    });
+  }
+
+  /** After the exclusions changed: grants the grant view now refuses end at once. */
+  private revokeRefused(cause: string): void {
+    const now = Date.now();
+    let revoked = 0;
+    try {
+      this.store.transaction(() => {
+        for (const ip of this.store.activeIps(now)) {
+          const why = this.parts.view.refusal(ip, null);
+          if (why && this.store.revoke(ip, now, `${cause}: ${why}`)) {
+            this.logger.info(`revoke ${ip}: ${why}`);
+            revoked++;
+          }
+        }
+      });
+    } catch (err) {
+      this.logger.error(describe(err));
+    }
+    if (revoked) this.publish();
+  }
+
+  /** SIGHUP: every live setting applied, every restart-only one named; logs reopened. */
+  async reload(next: Config): Promise<void> {
+    const plan = planReload(this.config, next);
+    const c = plan.running;
+    if (plan.parts.has('exclusions')) {
+      const old = this.parts.exclusions.deny;
+      this.parts.exclusions = await loadExclusions(c, this.logger);
+      this.parts.view.setExclusions(this.parts.exclusions);
+      await old?.close();
+      this.watchDeny();
+      this.revokeRefused('reload');
+    }
+    if (plan.parts.has('granter')) this.parts.granter.reconfigure(granterOptions(c));
+    if (plan.parts.has('dnsbl')) this.pipeline.dnsbl = dnsblFrom(c);
+    if (plan.parts.has('parsers')) this.pipeline.engine = engineFor(c, this.pipeline.engine);
+    if (plan.parts.has('logging')) this.logger.level = c.log_level;
+    this.config = c;
+    await this.follow(c.log, true);
+    if (plan.restart.length) {
+      this.logger.warn(`reload: ${plan.restart.map((k) => k.key).join(', ')} changed; that takes effect at the next restart (the running value stays)`);
+    }
+    this.logger.info(`configuration reloaded${plan.live.length ? ` (${plan.live.map((k) => k.key).join(', ')})` : ''}, logs reopened`);
+  }
+
+  /** Ends sources (positions stored with each batch), publishers, timers and the store. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.expiry.stop();
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    await this.sources.stop();
+    await this.parts.exclusions.deny?.close();
+    for (const p of this.parts.publishers) await p.stop();
+    try {
+      if (this.store.getState('daemon_pid') === String(process.pid)) this.store.setState('daemon_pid', null);
+    } catch {
+      // The store may be what failed; closing is all that is left.
+    }
+    this.store.close();
+  }
+
+  /** For tests: resolves when the publishers have nothing in hand. */
+  async settled(): Promise<void> {
+    for (const p of this.parts.publishers) await p.settled();
+  }
+}

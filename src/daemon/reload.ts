@@ -1,0 +1,49 @@
+// SIGHUP: which part each live setting belongs to. Every setting the schema marks `live` must
+// be listed here (the type below fails the build otherwise); `restart` ones are named in the log
+// and keep their running value.
+import type { Config, KeyDoc, LiveKey } from '../config/schema.js';
+import { changedKeys } from '../config/schema.js';
+
+/** The part of the daemon a reload rebuilds for a setting. */
+export type Part = 'exclusions' | 'granter' | 'dnsbl' | 'parsers' | 'logging' | 'logs';
+
+export const PART_OF: Record<LiveKey, Part> = {
+  log: 'logs',
+  parsers: 'parsers',
+  grace: 'granter',
+  max_hold: 'granter',
+  brake_rate: 'granter',
+  brake_burst: 'granter',
+  exclude: 'exclusions',
+  use_mynetworks: 'exclusions',
+  exclude_files: 'exclusions',
+  postconf_command: 'exclusions',
+  log_level: 'logging',
+  dnsbl_zones: 'dnsbl',
+  dnsbl_servers: 'dnsbl',
+  dnsbl_timeout: 'dnsbl',
+  dnsbl_fail: 'dnsbl',
+  dnsbl_cache: 'dnsbl',
+};
+
+export interface ReloadPlan {
+  /** Parts to rebuild from the new config. */
+  parts: Set<Part>;
+  /** Settings applied. */
+  live: KeyDoc[];
+  /** Settings that changed but need a restart. */
+  restart: KeyDoc[];
+  /** The config that now runs: the new one, with the running value of every restart-only setting. */
+  running: Config;
+}
+
+export function planReload(running: Config, next: Config): ReloadPlan {
+  const changed = changedKeys(running, next);
+  const live = changed.filter((k) => k.reload === 'live');
+  const restart = changed.filter((k) => k.reload === 'restart');
+  const kept = { ...next } as Record<string, unknown>;
+  for (const k of restart) kept[k.key] = running[k.key];
+  // Exclusions are read again on every reload: Postfix's mynetworks may have changed by itself.
+  const parts = new Set<Part>(['exclusions', 'logs', ...live.map((k) => PART_OF[k.key as LiveKey])]);
+  return { parts, live, restart, running: kept as Config };
+}

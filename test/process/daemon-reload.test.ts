@@ -1,0 +1,39 @@
+// SIGHUP applies every live setting and names every restart-only one. The parsers were once kept
+// as they ran (a Courier login that `popgate parse` found was not granted after a switch).
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { cli, startDaemon } from '../helpers/e2e.js';
+import { waitFor } from '../helpers/wait.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'popgate-reload-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const stamp = () => new Date().toISOString().replace('Z', '+00:00');
+const granted = (cfg: string) => (JSON.parse(cli(['list', '--json', '--config', cfg]).stdout) as { ip: string }[]).map((g) => g.ip);
+
+describe('reload', () => {
+  it('a parsers change takes effect: a Courier login grants after dovecot → courier', async () => {
+    const log = join(dir, 'mail.log');
+    writeFileSync(log, '');
+    const base = { log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' };
+    const d = await startDaemon({ ...base, parsers: 'dovecot' }, dir);
+    const courier = (ip: string) => `${stamp()} vm pop3d: LOGIN, user=alice, ip=[${ip}], port=[41207]\n`;
+    appendFileSync(log, courier('198.51.100.61'));
+    // A Dovecot line after it proves the first was read (and ignored) before the switch.
+    appendFileSync(log, `${stamp()} vm dovecot: pop3-login: Login: user=<bob>, method=PLAIN, rip=198.51.100.62, lip=127.0.0.1, mpid=1, session=<a1>\n`);
+    await waitFor('the dovecot login', () => granted(d.config).includes('198.51.100.62'), 5000, 50);
+    assert.ok(!granted(d.config).includes('198.51.100.61'), 'courier is not on yet');
+
+    writeFileSync(d.config, Object.entries({ ...base, db: d.db, parsers: 'courier', map_value: 'RELAY' }).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+    d.child.kill('SIGHUP');
+    await waitFor('the reload', () => d.output().includes('configuration reloaded'), 5000, 20);
+    assert.match(d.output(), /reload: map_value changed; that takes effect at the next restart/);
+    assert.match(d.output(), /configuration reloaded \([^)]*\bparsers\b/);
+    appendFileSync(log, courier('198.51.100.63'));
+    await waitFor('the courier login after the reload', () => granted(d.config).includes('198.51.100.63'), 5000, 50);
+    assert.equal(await d.stop(), 0);
+  });
+});
