@@ -3,7 +3,11 @@
 // `<mail.info>` after the stamp, and Solaris' `[ID 123 mail.info]` after the tag), RFC 3339 (rsyslog's default on Debian), a raw `<pri>` in front
 // (read from the socket), RFC 5424 (`<pri>1 stamp host app procid msgid sd msg`), TAI64N
 // (multilog `@4000…`), journalctl's short-unix and short-full, and servers' own log files (`stamp program: msg`, no host, no tag; Qpopper's
-// `stamp [popper] msg` and `ctime [pid] msg`; Apple Mail Server's `Jul 14 2004 10:41:27 msg`).
+// `stamp [popper] msg` and `ctime [pid] msg`; Apple Mail Server's `Jul 14 2004 10:41:27 msg`; Dovecot's log_timestamp forms, see
+// stamp-scan.ts, also with a zone word or glued to the process name).
+import {
+  ctimeLength, dmyLength, epochLength, fullLength, rfc3164Length, rfc3339Length, tai64nLength, yearStampLength, zoneWordLength,
+} from './stamp-scan.js';
 import type { StampKind } from './timestamps.js';
 
 export interface Prefix {
@@ -19,91 +23,12 @@ export interface Prefix {
   body: string;
 }
 
-const MONTH_ABBR = 'JanFebMarAprMayJunJulAugSepOctNovDec';
 const TAG = /^([A-Za-z0-9_.\/-]{1,64})(?:\[(\d{1,10})\])?: /;
 /** Solaris syslogd's message id after the tag: `[ID 852394 mail.info] `. */
 const SOLARIS_ID = /^\[ID \d{1,10} [a-z0-9]{1,10}\.[a-z]{1,10}\] ?/;
 /** A server's own log file that names itself in brackets: Qpopper's `[popper] `. */
 const OWN_LABEL = /^\[([A-Za-z0-9_.-]{1,32})\] /;
 const NONE: Prefix = { stampKind: null, stamp: null, host: null, tag: null, pid: null, comm: null, body: '' };
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-function isHex(c: number): boolean {
-  return isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-}
-
-/** Length of an RFC 3164 stamp at `at` (`Nov  5 10:00:00`, optional fraction), or 0. */
-function rfc3164Length(line: string, at: number): number {
-  if (line.length < at + 15) return 0;
-  const mon = line.slice(at, at + 3);
-  if (MONTH_ABBR.indexOf(mon) % 3 !== 0 || line.charCodeAt(at + 3) !== 32) return 0;
-  if (line[at + 6] !== ' ' || line[at + 9] !== ':' || line[at + 12] !== ':') return 0;
-  if (!isDigit(line.charCodeAt(at + 5)) || !isDigit(line.charCodeAt(at + 7)) || !isDigit(line.charCodeAt(at + 14))) return 0;
-  let end = at + 15;
-  if (line[end] === '.') {
-    end++;
-    while (end < line.length && isDigit(line.charCodeAt(end))) end++;
-  }
-  return end - at;
-}
-
-/** Length of `Jul 14 2004 10:41:27` (RFC 3164 with a year, Apple Mail Server's own logs) at `at`, or 0. */
-function yearStampLength(line: string, at: number): number {
-  if (line.length < at + 20) return 0;
-  if (MONTH_ABBR.indexOf(line.slice(at, at + 3)) % 3 !== 0 || line[at + 3] !== ' ' || line[at + 6] !== ' ') return 0;
-  if (line[at + 11] !== ' ' || line[at + 14] !== ':' || line[at + 17] !== ':') return 0;
-  for (const i of [5, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19]) if (!isDigit(line.charCodeAt(at + i))) return 0;
-  return 20;
-}
-
-/** Length of an RFC 3339 stamp at `at` (`2026-11-25T16:03:47.123456+00:00`, or a space for `T`), or 0. */
-function rfc3339Length(line: string, at: number): number {
-  if (line.length < at + 19 || line[at + 4] !== '-' || line[at + 7] !== '-' || line[at + 13] !== ':' || line[at + 16] !== ':') return 0;
-  const sep = line[at + 10];
-  if (!isDigit(line.charCodeAt(at)) || (sep !== 'T' && sep !== 't' && sep !== ' ')) return 0;
-  const sp = line.indexOf(' ', at + 19);
-  return sp < 0 ? 0 : sp - at;
-}
-
-/** Length of journalctl -o short-unix's `1764086627.123456`, or 0. */
-function epochLength(line: string, at: number): number {
-  let i = at;
-  while (i < line.length && isDigit(line.charCodeAt(i))) i++;
-  if (i - at < 9 || i - at > 11 || line.charCodeAt(i) !== 46) return 0;
-  const dot = i++;
-  while (i < line.length && isDigit(line.charCodeAt(i))) i++;
-  return i > dot + 1 && line.charCodeAt(i) === 32 ? i - at : 0;
-}
-
-const WEEKDAYS = 'MonTueWedThuFriSatSun';
-
-/** Length of journalctl -o short-full's `Wed 2026-11-25 16:03:47 UTC` (zone: letters, or +hhmm), or 0. */
-function fullLength(line: string, at: number): number {
-  if (WEEKDAYS.indexOf(line.slice(at, at + 3)) % 3 !== 0 || line[at + 3] !== ' ') return 0;
-  if (line[at + 8] !== '-' || line[at + 14] !== ' ' || line[at + 17] !== ':' || line[at + 20] !== ':') return 0;
-  const sp = line.indexOf(' ', at + 24);
-  if (line[at + 23] !== ' ' || sp < 0 || sp - at > 32) return 0;
-  return sp - at;
-}
-
-/** Length of a ctime(3) stamp, `Wed Nov 25 16:03:47 2026` (Qpopper's own log), or 0. */
-function ctimeLength(line: string, at: number): number {
-  if (WEEKDAYS.indexOf(line.slice(at, at + 3)) % 3 !== 0 || line[at + 3] !== ' ') return 0;
-  return yearStampLength(`${line.slice(at + 4, at + 11)}${line.slice(at + 20, at + 24)} ${line.slice(at + 11, at + 19)}`, 0) &&
-    line[at + 19] === ' ' && line[at + 24] === ' '
-    ? 24
-    : 0;
-}
-
-/** Length of a TAI64N stamp (`@` and 24 hex digits) at `at`, or 0. */
-function tai64nLength(line: string, at: number): number {
-  if (line.charCodeAt(at) !== 64 || line.length < at + 26 || line.charCodeAt(at + 25) !== 32) return 0;
-  for (let i = at + 1; i < at + 25; i++) if (!isHex(line.charCodeAt(i))) return 0;
-  return 25;
-}
 
 /** `host tag[pid]: msg` after the stamp; a first word ending in ':' is a server's own log file. */
 function hostAndTag(line: string, rest: number, stampKind: StampKind, stamp: string): Prefix {
@@ -163,7 +88,7 @@ function rfc5424(line: string, at: number): Prefix {
   let body = line.slice(pos);
   if (body.charCodeAt(0) === 0xfeff) body = body.slice(1); // BOM before a UTF-8 message
   const [stamp, host, app, procid] = fields as [string, string, string, string];
-  if (!rfc3339Length(`${stamp} `, 0)) return { ...NONE, body: line };
+  if (rfc3339Length(stamp, 0) !== stamp.length) return { ...NONE, body: line };
   return {
     stampKind: 'rfc3339',
     stamp,
@@ -173,6 +98,12 @@ function rfc5424(line: string, at: number): Prefix {
     comm: null,
     body,
   };
+}
+
+/** A stamp of `len` at `at`, maybe followed by a zone word (` UTC` in a server's own log). */
+function afterStamp(line: string, at: number, len: number, kind: StampKind): Prefix {
+  len += zoneWordLength(line, at + len);
+  return hostAndTag(line, at + len, kind, line.slice(at, at + len));
 }
 
 export function splitPrefix(line: string): Prefix {
@@ -186,8 +117,9 @@ export function splitPrefix(line: string): Prefix {
     }
   }
   let len = rfc3164Length(line, at);
-  if (len) return hostAndTag(line, at + len, 'rfc3164', line.slice(at, at + len));
-  if ((len = rfc3339Length(line, at))) return hostAndTag(line, at + len, 'rfc3339', line.slice(at, at + len));
+  if (len) return afterStamp(line, at, len, 'rfc3164');
+  if ((len = rfc3339Length(line, at))) return afterStamp(line, at, len, 'rfc3339');
+  if ((len = dmyLength(line, at))) return afterStamp(line, at, len, 'dmy');
   if ((len = epochLength(line, at))) return hostAndTag(line, at + len, 'epoch', line.slice(at, at + len));
   if ((len = fullLength(line, at))) return hostAndTag(line, at + len, 'full', line.slice(at, at + len));
   if ((len = ctimeLength(line, at))) {

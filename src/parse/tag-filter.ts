@@ -5,6 +5,7 @@
 // anything it is unsure of (other stamp forms, `<pri>`, journald JSON, servers' own log files,
 // FreeBSD `<mail.info>`, Qpopper's `[popper]`) goes the full way.
 import type { ParserSpec } from './spec.js';
+import { zoneWordLength } from './stamp-scan.js';
 
 function isTagChar(c: number): boolean {
   // [A-Za-z0-9_./-], the characters of a tag as prefix.ts reads it
@@ -49,8 +50,9 @@ export class TagFilter {
     const c0 = line.charCodeAt(0);
     let rest: number;
     if (c0 >= 48 && c0 <= 57) {
-      // A digit: only RFC 3339 can follow (it ends at the first space after its 19 fixed characters);
-      // if it is not a valid one, the line has no stamp and completes nothing anyway.
+      // A digit: RFC 3339 (it ends at the first space after its 19 fixed characters). Dovecot's
+      // other log_timestamp forms (`30.11.2026 …`, `%s`) go the full way.
+      if (line.charCodeAt(4) !== 45 || line.charCodeAt(7) !== 45) return false;
       rest = line.indexOf(' ', 19);
       if (rest < 0) return false;
     } else if (c0 >= 65 && c0 <= 90 && line.charCodeAt(9) === 58 && line.charCodeAt(12) === 58) {
@@ -58,6 +60,8 @@ export class TagFilter {
       rest = 15;
       if (line.charCodeAt(rest) === 46) while (++rest < line.length && line.charCodeAt(rest) >= 48 && line.charCodeAt(rest) <= 57);
     } else return false;
+    // Dovecot's own log with a zone word after the stamp (`Nov 30 00:26:43 UTC pop3(alice)…: `).
+    if (zoneWordLength(line, rest)) return false;
     while (line.charCodeAt(rest) === 32) rest++;
     const first = line.charCodeAt(rest);
     if (first === 60 || first === 91) return false; // `<mail.info>` or `[popper]`

@@ -1,15 +1,19 @@
 // Log line timestamps: RFC 3164 (no year, local time; Apple's variant with a year), RFC 3339 / ISO 8601 (also with a space
-// instead of `T`, Dovecot's custom log_timestamp), TAI64N (daemontools multilog), and journald's
-// microseconds since the epoch. Parsed lazily, only for lines that matched a rule.
+// instead of `T`), TAI64N (daemontools multilog), journald's microseconds since the epoch, and the
+// forms of Dovecot's log_timestamp (`%d.%m.%Y %H:%M:%S`, `%s`, a `%z` / `%Z` zone after any of
+// them). A zone abbreviation other than UTC/GMT is ambiguous (CST…): read as this machine's local
+// time. Parsed lazily, only for lines that matched a rule.
 
-export type StampKind = 'rfc3164' | 'rfc3164y' | 'rfc3339' | 'tai64n' | 'epoch-us' | 'epoch' | 'full' | 'ctime';
+export type StampKind = 'rfc3164' | 'rfc3164y' | 'rfc3339' | 'dmy' | 'tai64n' | 'epoch-us' | 'epoch' | 'full' | 'ctime';
 
 const MONTHS: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
 };
 
-const RFC3164 = /^([A-Z][a-z]{2}) ([ 0-3]?\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
-const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?$/i;
+/** A zone after the time: glued (`Z`, `+0100`, `+01:00`, `+01`) or as a word (` UTC`, ` +0100`, ` CET`). */
+const ZONE = '(?: ?(Z|[+-]\\d\\d(?::?\\d\\d)?)| ([A-Z]{3,5}))?';
+const RFC3164 = new RegExp(`^([A-Z][a-z]{2}) ([ 0-3]?\\d) (\\d\\d):(\\d\\d):(\\d\\d)(?:[.,](\\d{1,9}))?${ZONE}$`);
+const RFC3339 = new RegExp(`^(\\d{4})-(\\d\\d)-(\\d\\d)[Tt ](\\d\\d):(\\d\\d):(\\d\\d)(?:[.,](\\d{1,9}))?${ZONE}$`);
 const TAI64N = /^@([0-9a-f]{16})([0-9a-f]{8})$/i;
 
 /** Milliseconds since the epoch, or null when the stamp is not a valid date. */
@@ -21,10 +25,13 @@ export function parseStamp(kind: StampKind, text: string, referenceMs: number): 
       return parseYearStamp(text);
     case 'rfc3339':
       return parseRfc3339(text);
+    case 'dmy':
+      // `30.11.2026 00:26:22…` → `2026-11-30 00:26:22…`
+      return parseRfc3339(`${text.slice(6, 10)}-${text.slice(3, 5)}-${text.slice(0, 2)}${text.slice(10)}`);
     case 'tai64n':
       return parseTai64n(text);
     case 'epoch':
-      return /^\d{9,11}\.\d{1,9}$/.test(text) ? Math.floor(Number(text) * 1000) : null;
+      return /^\d{9,11}(?:\.\d{1,9})?$/.test(text) ? Math.floor(Number(text) * 1000) : null;
     case 'full':
       return parseFull(text);
     case 'ctime':
@@ -35,7 +42,31 @@ export function parseStamp(kind: StampKind, text: string, referenceMs: number): 
   }
 }
 
-/** `Nov  5 10:00:00` in local time; the year is the one that puts the stamp nearest the reference. */
+/** Minutes east of UTC for a zone the stamp names, null for local time (no zone, or an ambiguous abbreviation). */
+function zoneOffset(numeric: string | undefined, word: string | undefined): number | null {
+  if (word !== undefined) return word === 'UTC' || word === 'GMT' || word === 'UT' ? 0 : null;
+  if (numeric === undefined) return null;
+  if (numeric.toUpperCase() === 'Z') return 0;
+  const digits = numeric.slice(1).replace(':', '');
+  return (numeric[0] === '-' ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0'));
+}
+
+/** A wall-clock time in a zone (null: local time), or null when a field is out of range (Feb 30, 25:00). */
+function wallClock(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, offset: number | null): number | null {
+  if (mo < 0 || mo > 11 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+  if (offset === null) {
+    const local = new Date(y, mo, d, h, mi, s, ms);
+    return local.getDate() === d && local.getMonth() === mo ? local.getTime() : null;
+  }
+  const t = Date.UTC(y, mo, d, h, mi, s, ms);
+  return new Date(t).getUTCDate() === d ? t - offset * 60_000 : null;
+}
+
+function millis(frac: string | undefined): number {
+  return frac ? Number(frac.padEnd(3, '0').slice(0, 3)) : 0;
+}
+
+/** `Nov  5 10:00:00` (maybe with a fraction and a zone) in local time; the year is the one that puts the stamp nearest the reference. */
 export function parseRfc3164(text: string, referenceMs: number): number | null {
   const m = RFC3164.exec(text);
   if (!m) return null;
@@ -43,15 +74,13 @@ export function parseRfc3164(text: string, referenceMs: number): number | null {
   if (month === undefined) return null;
   const day = Number(m[2]!.trim());
   const [h, min, s] = [Number(m[3]), Number(m[4]), Number(m[5])];
-  const frac = m[6] ? Number(m[6].padEnd(3, '0').slice(0, 3)) : 0;
+  const offset = zoneOffset(m[7], m[8]);
   const refYear = new Date(referenceMs).getFullYear();
   let best: number | null = null;
   for (const year of [refYear - 1, refYear, refYear + 1]) {
-    const d = new Date(year, month, day, h, min, s, frac);
-    // Reject rollover (Feb 30 → Mar 2) and impossible clock fields.
-    if (d.getMonth() !== month || d.getDate() !== day || h > 23 || min > 59 || s > 60) continue;
-    const t = d.getTime();
-    if (best === null || Math.abs(t - referenceMs) < Math.abs(best - referenceMs)) best = t;
+    // Rejects rollover (Feb 30 → Mar 2) and impossible clock fields.
+    const t = wallClock(year, month, day, h, min, s, millis(m[6]), offset);
+    if (t !== null && (best === null || Math.abs(t - referenceMs) < Math.abs(best - referenceMs))) best = t;
   }
   return best;
 }
@@ -79,29 +108,12 @@ export function parseFull(text: string): number | null {
   return parseRfc3339(`${m[1]}T${m[2]}${suffix}`);
 }
 
-/** `2026-11-25T16:03:47.123456+00:00`; no zone means local time. */
+/** `2026-11-25T16:03:47.123456+00:00`, also ` UTC` / ` +0100` after it; no zone means local time. */
 export function parseRfc3339(text: string): number | null {
   const m = RFC3339.exec(text);
   if (!m) return null;
-  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
-  if (mo! < 1 || mo! > 12 || d! < 1 || d! > 31 || h! > 23 || mi! > 59 || s! > 60) return null;
-  const ms = m[7] ? Number(m[7].padEnd(3, '0').slice(0, 3)) : 0;
-  const zone = m[8];
-  let t: number;
-  if (zone === undefined) {
-    const local = new Date(y!, mo! - 1, d!, h!, mi!, s!, ms);
-    if (local.getDate() !== d) return null;
-    t = local.getTime();
-  } else {
-    t = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, ms);
-    if (new Date(t).getUTCDate() !== d) return null;
-    if (zone.toUpperCase() !== 'Z') {
-      const sign = zone[0] === '-' ? -1 : 1;
-      const digits = zone.slice(1).replace(':', '');
-      t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
-    }
-  }
-  return t;
+  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i])) as [number, number, number, number, number, number];
+  return wallClock(y, mo - 1, d, h, mi, s, millis(m[7]), zoneOffset(m[8], m[9]));
 }
 
 /**
