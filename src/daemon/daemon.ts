@@ -3,12 +3,12 @@
 import type { Logger } from 'winston';
 import type { Config } from '../config/schema.js';
 import { describe } from '../core/errors.js';
-import { describeBrake } from '../grants/brake.js';
 import { loadExclusions } from '../grants/exclusions.js';
 import { assemble, dnsblFrom, engineFor, granterOptions, type Parts } from './assemble.js';
 import { ExpiryTimer } from './expiry.js';
 import { mapMoved, Pipeline, type Changes } from './pipeline.js';
 import { planReload } from './reload.js';
+import { BrakeNotice, revokeRefused } from './revoke.js';
 import { SourceSet } from './sources.js';
 
 /** How often the store is asked whether the CLI (another process) changed it; held logins too. */
@@ -20,7 +20,7 @@ export class Daemon {
   private readonly expiry: ExpiryTimer;
   private tickTimer: NodeJS.Timeout | null = null;
   private lastVersion = -1;
-  private lastBrake: string | null | undefined = undefined;
+  private readonly brake: BrakeNotice;
   /** While logs catch up, map changes wait for one build at the end. */
   private catchingUp = 0;
   private backlogMoved = false;
@@ -32,6 +32,7 @@ export class Daemon {
     this.pipeline = new Pipeline(parts.store, parts.granter, parts.engine, parts.dnsbl, logger);
     this.sources = new SourceSet(parts.store, this.pipeline, (c) => this.onChanges(c), logger);
     this.expiry = new ExpiryTimer(parts.store, () => this.publish(), logger);
+    this.brake = new BrakeNotice(logger);
   }
 
   get store() {
@@ -42,7 +43,7 @@ export class Daemon {
     const d = new Daemon(config, logger, await assemble(config, logger));
     try {
       d.expiry.run();
-      d.noticeBrake();
+      d.brake.notice(d.parts.view);
       d.watchDeny();
       for (const p of d.parts.publishers) await p.start();
       d.publishing = true;
@@ -93,22 +94,12 @@ export class Daemon {
       const v = this.store.externalVersion();
       if (v === this.lastVersion) return;
       this.lastVersion = v;
-      this.noticeBrake();
+      this.brake.notice(this.parts.view);
       this.publish();
       this.expiry.run();
     } catch (err) {
       this.logger.error(describe(err));
     }
-  }
-
-  /** Says when the brake was applied or released (by the CLI, or found at start). */
-  private noticeBrake(): void {
-    const b = this.parts.view.brake();
-    const text = b ? JSON.stringify(b) : null;
-    if (text === this.lastBrake) return;
-    if (b) this.logger.error(`emergency brake is on (${describeBrake(b)}): nothing is published or granted until "popgate release"`);
-    else if (this.lastBrake !== undefined) this.logger.warn('emergency brake released: granting again');
-    this.lastBrake = text;
   }
 
   /** Deny files: read again on change; grants of addresses they now deny are revoked. */
@@ -119,24 +110,8 @@ export class Daemon {
     });
   }
 
-  /** After the exclusions changed: grants the grant view now refuses end at once. */
   private revokeRefused(cause: string): void {
-    const now = Date.now();
-    let revoked = 0;
-    try {
-      this.store.transaction(() => {
-        for (const ip of this.store.activeIps(now)) {
-          const why = this.parts.view.refusal(ip, null);
-          if (why && this.store.revoke(ip, now, `${cause}: ${why}`)) {
-            this.logger.info(`revoke ${ip}: ${why}`);
-            revoked++;
-          }
-        }
-      });
-    } catch (err) {
-      this.logger.error(describe(err));
-    }
-    if (revoked) this.publish();
+    if (revokeRefused(this.store, this.parts.view, cause, this.logger)) this.publish();
   }
 
   /** SIGHUP: every live setting applied, every restart-only one named; logs reopened. */

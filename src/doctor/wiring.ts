@@ -10,7 +10,7 @@ import { looksLikePopgate, type Target } from './targets.js';
 type ListName = (typeof RESTRICTION_LISTS)[number];
 
 /** The exact line(s) that put `list` in place for this service. */
-export function fixLines(pf: PostfixView, s: SmtpdService, name: ListName, list: readonly Restriction[]): string[] {
+export function fixLines(s: SmtpdService, name: ListName, list: readonly Restriction[]): string[] {
   const text = list.map(render);
   if (s.overrides.has(name)) {
     // A master.cf -o value has no white space: commas between the rule and its table too.
@@ -71,13 +71,13 @@ function checkService(pf: PostfixView, s: SmtpdService, ts: readonly Target[], p
       out.push(error(pf.source(s, elsewhere.n),
         `${label} is only in ${elsewhere.n}, while ${home} holds the relay check: an OK there ends only ${elsewhere.n} and does not lift the refusal (measured on Postfix 3.7)`,
         `put it in ${home} before ${list[firstRelayCheck(list)]?.name ?? 'reject_unauth_destination'}`,
-        fixLines(pf, s, home, withOurs(list, t.restriction, t.matches))));
+        fixLines(s, home, withOurs(list, t.restriction, t.matches))));
       continue;
     }
     const { final, rejecting } = before(list, inHome.i);
     if (final.length) {
       out.push(error(pf.source(s, home), `${label} comes after ${final.map(render).join(', ')}: ${final.some((r) => r.name === 'permit') ? 'every client relays before popgate is asked' : 'the refusal is decided before popgate is asked'}`,
-        'move it before the relay check', fixLines(pf, s, home, withOurs(list, t.restriction, t.matches))));
+        'move it before the relay check', fixLines(s, home, withOurs(list, t.restriction, t.matches))));
       continue;
     }
     if (rejecting.length) {
@@ -89,7 +89,7 @@ function checkService(pf: PostfixView, s: SmtpdService, ts: readonly Target[], p
         good = false;
         out.push(error(pf.source(s, 'smtpd_recipient_restrictions'), `also refuses relay (${recipient[firstRelayCheck(recipient)]!.name}), and both lists must pass: a granted client is refused there`,
           `add ${label} there too, before the relay check, or drop the relay check from ${'smtpd_recipient_restrictions'}`,
-          fixLines(pf, s, 'smtpd_recipient_restrictions', withOurs(recipient, t.restriction, t.matches))));
+          fixLines(s, 'smtpd_recipient_restrictions', withOurs(recipient, t.restriction, t.matches))));
       }
     }
     if (good) {
@@ -110,7 +110,7 @@ export function checkWiring(pf: PostfixView, ts: readonly Target[]): Finding[] {
     const relay = restrictions(pf.main('smtpd_relay_restrictions'));
     const home: ListName = firstRelayCheck(relay) >= 0 ? 'smtpd_relay_restrictions' : 'smtpd_recipient_restrictions';
     out.push(error(`main.cf: ${home}`, `popgate's ${t.kind} (${t.setting}) is not asked by any smtpd service: Postfix never sees its grants`,
-      `add ${render(t.restriction)} before the relay check`, fixLines(pf, main, home, withOurs(restrictions(pf.main(home)), t.restriction, t.matches))));
+      `add ${render(t.restriction)} before the relay check`, fixLines(main, home, withOurs(restrictions(pf.main(home)), t.restriction, t.matches))));
   }
   if (ts.some((t) => t.kind === 'policy') && /^\s*(ok|permit)/i.test(pf.main('smtpd_policy_service_default_action'))) {
     out.push(error('main.cf: smtpd_policy_service_default_action', `${pf.main('smtpd_policy_service_default_action')} makes Postfix relay for everybody while popgate is down`,

@@ -49,8 +49,6 @@ export class Dnsbl {
   private readonly cache = new Map<string, { until: number; verdict: DnsblVerdict }>();
   private readonly inFlight = new Map<string, Promise<DnsblVerdict>>();
   private readonly now: () => number;
-  /** Lookups sent (tests and doctor read it). */
-  queries = 0;
 
   constructor(private readonly o: DnsblOptions) {
     // c-ares gives up by itself a little after the hard bound; the race below is the bound.
@@ -91,7 +89,6 @@ export class Dnsbl {
   }
 
   private async one(ip: string, zone: string): Promise<DnsblVerdict> {
-    this.queries++;
     try {
       return judgeAnswer(zone, await this.resolver.resolve4(dnsblQueryName(ip, zone)));
     } catch (err) {

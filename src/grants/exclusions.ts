@@ -1,8 +1,7 @@
 // Who may never get a grant: excluded networks, deny files, Postfix's mynetworks, and
 // addresses that are never a client (unspecified, broadcast, multicast).
 import type { Logger } from 'winston';
-import { DenyFiles } from '../config/deny-files.js';
-import type { Config } from '../config/schema.js';
+import { DenyFiles } from './deny-files.js';
 import { isNeverClient, type Network } from '../net/ip.js';
 import { readMynetworks } from '../postfix/tools.js';
 
@@ -26,8 +25,16 @@ export class Exclusions {
   }
 }
 
-/** The exclusions a config asks for; reads Postfix's mynetworks with postconf. */
-export async function loadExclusions(config: Config, logger: Logger): Promise<Exclusions> {
+/** The settings exclusions come from (a Config has them). */
+export interface ExclusionSettings {
+  exclude: Network[];
+  exclude_files: string[];
+  use_mynetworks: boolean;
+  postconf_command: string;
+}
+
+/** The exclusions the settings ask for; reads Postfix's mynetworks with postconf. */
+export async function loadExclusions(config: ExclusionSettings, logger: Logger): Promise<Exclusions> {
   let mynetworks: Network[] = [];
   if (config.use_mynetworks) {
     const r = await readMynetworks(config.postconf_command);

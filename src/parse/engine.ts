@@ -1,22 +1,15 @@
-// Routes log lines to the parsers: prefix split, prefilter by program tag and fixed strings,
-// anchored rules. What must be remembered across lines (sessions, connect → login links, held
-// logins) lives in the correlator. One call per line returns every event the line completes.
+// Runs the parsers' anchored rules on the lines the router hands them, and turns matches into
+// events. What must be remembered across lines (sessions, connect → login links, held logins)
+// lives in the correlator. One call per line returns every event the line completes.
 import type { AuthEvent, Found, LogLine, Protocol } from '../core/types.js';
 import { canonicalIp } from '../net/ip.js';
 import { Correlator, type CorrelatorLimits } from './correlate.js';
-import { journalPrefix } from './journal.js';
 import { splitPrefix, type Prefix } from './prefix.js';
+import { hasNeedle, MAX_LINE, Router, type SourceState } from './router.js';
 import type { ParserSpec, Rule } from './spec.js';
-import { TagFilter } from './tag-filter.js';
 import { parseStamp } from './timestamps.js';
 
-/** Lines longer than this are never parsed: no server writes a login line that long. */
-export const MAX_LINE = 8192;
-
-/** Per-source state: a file is either syslog (host + tag) or a server's own log, never both. */
-export interface SourceState {
-  syslog: boolean | null;
-}
+export type { SourceState } from './router.js';
 
 export interface Match {
   spec: ParserSpec;
@@ -60,32 +53,12 @@ export function cleanUser(user: string | undefined): string | null {
   return user.slice(0, 256).replace(/[\u0000-\u001f\u007f]/g, '?');
 }
 
-function hasNeedle(text: string, needles: readonly string[]): boolean {
-  for (const n of needles) if (text.includes(n)) return true;
-  return false;
-}
-
 export class Engine {
-  private readonly allNeedles: string[];
-  private readonly byTag = new Map<string, ParserSpec[]>();
-  private readonly byTagPrefix: { prefix: string; spec: ParserSpec }[] = [];
-  private readonly untagged: ParserSpec[];
-  /** Drops lines of programs no parser reads before any other work (the hot path's first step). */
-  private readonly tagFilter: TagFilter;
+  private readonly router: Router;
 
   /** `correlator` is kept across a parser change (SIGHUP): open sessions stay tied to their logins. */
   constructor(specs: readonly ParserSpec[], readonly correlator: Correlator = new Correlator()) {
-    this.allNeedles = [...new Set(specs.flatMap((s) => s.needles))];
-    for (const spec of specs) {
-      for (const tag of spec.tags) {
-        const list = this.byTag.get(tag) ?? [];
-        list.push(spec);
-        this.byTag.set(tag, list);
-      }
-      for (const prefix of spec.tagPrefixes ?? []) this.byTagPrefix.push({ prefix, spec });
-    }
-    this.untagged = specs.filter((s) => s.untagged);
-    this.tagFilter = new TagFilter(specs);
+    this.router = new Router(specs);
   }
 
   static withLimits(specs: readonly ParserSpec[], limits: CorrelatorLimits): Engine {
@@ -104,7 +77,7 @@ export class Engine {
   read(line: LogLine, state: SourceState, referenceMs: number, full = false): Verdict {
     const corr = this.correlator;
     // A line can only matter without a tag we read when a held login waits for a later line's time.
-    if (!full && !corr.holding && this.tagFilter.skips(line.text)) return SKIPPED;
+    if (!full && !corr.holding && this.router.skips(line.text)) return SKIPPED;
     const released: Found[] = [];
     const outcome = this.classify(line, state, referenceMs, released);
     if (corr.holding) {
@@ -154,38 +127,10 @@ export class Engine {
     return this.stampOf(splitPrefix(text), referenceMs);
   }
 
-  private candidates(prefix: Prefix, syslog: boolean): ParserSpec[] | undefined {
-    if (prefix.tag === null) return syslog ? undefined : this.untagged;
-    const exact = this.byTag.get(prefix.tag);
-    if (exact || this.byTagPrefix.length === 0) return exact;
-    const found = this.byTagPrefix.filter((p) => prefix.tag!.startsWith(p.prefix)).map((p) => p.spec);
-    return found.length ? found : undefined;
-  }
-
   private classify(line: LogLine, state: SourceState, referenceMs: number, released: Found[]): Outcome {
-    const text = line.text;
-    if (text.length > MAX_LINE) return { kind: 'none', why: 'line too long' };
-    let prefix: Prefix;
-    if (text.charCodeAt(0) === 123) {
-      // A MESSAGE that is not valid UTF-8 comes as an array of bytes: no needle to see in the raw text.
-      if (!hasNeedle(text, this.allNeedles) && !text.includes('"MESSAGE":[')) return { kind: 'none', why: 'no parser keyword' };
-      const p = journalPrefix(text);
-      if (!p) return { kind: 'none', why: 'not a journald JSON entry with a MESSAGE' };
-      prefix = p;
-    } else prefix = splitPrefix(text);
-    if (!prefix.stampKind) return { kind: 'none', why: 'no timestamp' };
-    const syslog = prefix.host !== null;
-    let candidates = this.candidates(prefix, syslog);
-    if (!candidates) return { kind: 'none', why: prefix.tag ? `program ${prefix.tag} has no parser` : 'no program tag' };
-    if (!candidates.some((s) => hasNeedle(prefix.body, s.needles))) return { kind: 'none', why: 'no parser keyword' };
-    if (state.syslog === null) state.syslog = syslog;
-    else if (state.syslog !== syslog) return { kind: 'none', why: 'line format differs from the rest of this log' };
-    if (prefix.comm !== null) {
-      const comm = prefix.comm;
-      // The kernel keeps 15 characters of a process name; tag prefixes (perdition.…) count too.
-      candidates = candidates.filter((s) => (s.comms ?? s.tags).some((c) => c.slice(0, 15) === comm) || (s.tagPrefixes ?? []).some((p) => comm.startsWith(p)));
-      if (!candidates.length) return { kind: 'none', why: `tag ${prefix.tag} forged: the line was written by process ${comm}` };
-    }
+    const routed = this.router.route(line.text, state);
+    if ('why' in routed) return { kind: 'none', why: routed.why };
+    const { prefix, candidates } = routed;
     // First rule that matches wins — except a login whose address line was not seen, which lets a
     // later rule of the same parser try (popa3d: linked form first, patched one-line form after).
     let unlinked: Outcome | null = null;

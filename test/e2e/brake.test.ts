@@ -2,8 +2,8 @@
 // map empty and the policy service says DUNNO within a second; the brake survives a restart;
 // release resumes; a login storm trips the automatic brake by itself.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { cli, e2eSkip, isAccepted, isRelayDenied, mapLookup, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { it } from 'node:test';
+import { e2eSkip, cli, type DaemonHandle, isAccepted, isRelayDenied, mapLookup, RIG, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 import { loopbackAddress, pop3Login, smtpRcpt } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -19,7 +19,7 @@ function daemon(settings: Record<string, string>, dir?: string): Promise<DaemonH
 
 const esc = (s: string) => s.replace(/\./g, '\\.');
 
-describe('emergency brake against real Postfix and Dovecot', { skip }, () => {
+suiteNeeding('emergency brake against real Postfix and Dovecot', skip, () => {
   it('brake empties the map and the policy answers within a second, survives a restart, release resumes', async () => {
     // A short grace keeps the backlog of other tests' logins in the shared Dovecot log out of it.
     const settings = { grace: '5m' };

@@ -4,15 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { e2eSkip, mapLookup, RIG, startDaemon } from '../helpers/e2e.js';
+import { it } from 'node:test';
+import { e2eSkip, mapLookup, RIG, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 import { loopbackAddress, pop3Login } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skip = await e2eSkip();
 const esc = (s: string) => s.replace(/\./g, '\\.');
 
-describe('deny files against real Dovecot and Postfix', { skip }, () => {
+suiteNeeding('deny files against real Dovecot and Postfix', skip, () => {
   it('denies from the file, and an edit takes effect without a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'popgate-e2e-deny-'));
     const deny = join(dir, 'nat-gateways');

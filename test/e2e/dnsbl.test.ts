@@ -2,9 +2,9 @@
 // Listed → no grant, logged with zone and code; unlisted → grant; no answer → refused
 // (dnsbl_fail = closed) within dnsbl_timeout, and the logins after it are not held up.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { dnsblQueryName } from '../../src/grants/dnsbl.js';
-import { e2eSkip, mapLookup, RIG, startDaemon } from '../helpers/e2e.js';
+import { e2eSkip, mapLookup, RIG, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { loopbackAddress, pop3Login } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
@@ -22,7 +22,7 @@ after(async () => {
 });
 const esc = (s: string) => s.replace(/\./g, '\\.');
 
-describe('DNSBL against real Dovecot and Postfix, with a loopback DNS server', { skip }, () => {
+suiteNeeding('DNSBL against real Dovecot and Postfix, with a loopback DNS server', skip, () => {
   it('listed: no grant; unlisted: grant; timeout: refused (fail closed) without holding up the rest', async () => {
     const d = await startDaemon({ grace: '5m', dnsbl_zones: ZONE, dnsbl_servers: dns.address, dnsbl_timeout: '700ms' });
     const clean = loopbackAddress();

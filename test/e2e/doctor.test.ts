@@ -6,8 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { cli, e2eSkip, RIG, startDaemon } from '../helpers/e2e.js';
+import { after, it } from 'node:test';
+import { e2eSkip, cli, RIG, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 
 const skip = await e2eSkip();
 const POLICY = 'unix:/var/spool/postfix/private/popgate-policy';
@@ -45,7 +45,7 @@ function doctor(config: string, postfixDir?: string) {
   return { ...r, errors: r.stdout.split('\n').filter((l) => l.startsWith('error: ')) };
 }
 
-describe('popgate doctor against real postconf', { skip }, () => {
+suiteNeeding('popgate doctor against real postconf', skip, () => {
   it('the rig, with popgate running in all three modes: every listener is wired right, exit 0', async () => {
     const d = await startDaemon({ policy: POLICY, socketmap: SOCKETMAP });
     const r = doctor(d.config);

@@ -2,9 +2,9 @@
 // turns "Relay access denied" into 250 through the hash map popgate publishes.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import Database from 'better-sqlite3';
-import { cli, dovecotReopenLog, e2eSkip, isAccepted, isRelayDenied, mapLookup, RIG, startDaemon } from '../helpers/e2e.js';
+import { e2eSkip, cli, dovecotReopenLog, isAccepted, isRelayDenied, mapLookup, RIG, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 import { imapSession, loopbackAddress, pop3Login, smtpRcpt } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -15,7 +15,7 @@ async function relayed(src: string, port = RIG.smtpMapPort, host = '127.0.0.1'):
   return smtpRcpt(src, port, 'user@example.net', host);
 }
 
-describe('map mode against real Postfix and Dovecot', { skip }, () => {
+suiteNeeding('map mode against real Postfix and Dovecot', skip, () => {
   it('a POP3 login grants relay at once, and the grace ends it', async () => {
     const d = await startDaemon({ grace: '4s' });
     const src = loopbackAddress();

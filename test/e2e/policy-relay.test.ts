@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { after, describe, it } from 'node:test';
+import { after, it } from 'node:test';
 import { postfixAccount } from '../../src/publish/postfix-user.js';
-import { CLI, cli, e2eSkip, isAccepted, isRelayDenied, isTempFail, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { e2eSkip, CLI, cli, type DaemonHandle, isAccepted, isRelayDenied, isTempFail, RIG, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 import { loopbackAddress, pop3Login, smtpRcpt } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -23,7 +23,7 @@ function daemon(settings: Record<string, string> = {}): Promise<DaemonHandle> {
 
 const rcpt = (src: string) => smtpRcpt(src, PORT);
 
-describe('policy mode against real Postfix', { skip }, () => {
+suiteNeeding('policy mode against real Postfix', skip, () => {
   it('the socket belongs to postfix; grant and revoke count for the very next session', async () => {
     const d = await daemon();
     const st = statSync(SOCKET);

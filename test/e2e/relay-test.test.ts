@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { describe, it } from 'node:test';
-import { CLI, cli, e2eSkip, mapLookup, RIG, startDaemon } from '../helpers/e2e.js';
+import { it } from 'node:test';
+import { e2eSkip, CLI, cli, mapLookup, RIG, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 import { loopbackAddress } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -46,7 +46,7 @@ const openListener = await new Promise<boolean>((resolve) => {
   s.on('error', () => resolve(false));
 });
 
-describe('relay-test against real Postfix', { skip }, () => {
+suiteNeeding('relay-test against real Postfix', skip, () => {
   it('correct configuration: every probe refused from an ungranted 127.x source, exit 0', async () => {
     const src = loopbackAddress();
     const r = await relayTest([`127.0.0.1:${RIG.smtpMapPort}`, '--source', src, '--local-domain', 'localhost', '--json']);

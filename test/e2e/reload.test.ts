@@ -1,8 +1,8 @@
 // SIGHUP re-reads the config and reopens the logs; a broken config is refused and the old one stays.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { after, describe, it } from 'node:test';
-import { e2eSkip, mapLookup, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { after, it } from 'node:test';
+import { e2eSkip, type DaemonHandle, mapLookup, RIG, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 import { loopbackAddress, pop3Login } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -12,7 +12,7 @@ after(async () => {
   await d?.stop('SIGKILL');
 });
 
-describe('SIGHUP', { skip }, () => {
+suiteNeeding('SIGHUP', skip, () => {
   it('applies a new exclude list without a restart, and refuses a broken config', async () => {
     d = await startDaemon({});
     const first = loopbackAddress();

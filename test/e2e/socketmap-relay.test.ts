@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { after, describe, it } from 'node:test';
+import { after, it } from 'node:test';
 import { postfixAccount } from '../../src/publish/postfix-user.js';
-import { cli, e2eSkip, isAccepted, isRelayDenied, isTempFail, RIG, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { e2eSkip, cli, type DaemonHandle, isAccepted, isRelayDenied, isTempFail, RIG, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 import { loopbackAddress, pop3Login, smtpRcpt } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -27,7 +27,7 @@ function postmapQuery(key: string): { code: number | null; out: string } {
   return { code: r.status, out: (r.stdout + r.stderr).trim() };
 }
 
-describe('socketmap mode against real Postfix', { skip }, () => {
+suiteNeeding('socketmap mode against real Postfix', skip, () => {
   it('grant and revoke count for the very next session; postmap -q agrees', async () => {
     const d = await daemon();
     const st = statSync(SOCKET);

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, it } from 'node:test';
 import { SqliteStore } from '../../src/grants/sqlite-store.js';
-import { CLI, startDaemon } from '../helpers/e2e.js';
+import { CLI, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
 const hasPostfix = spawnSync('postconf', ['-h', 'mail_version']).status === 0;
@@ -23,7 +23,7 @@ function run(settings: string): { code: number | null; err: string } {
   return { code: r.status, err: r.stderr };
 }
 
-describe('start-up checks', { skip }, () => {
+suiteNeeding('start-up checks', skip, () => {
   it('exits 69 with the fix when postmap is missing', () => {
     const r = run(`map = hash:${join(dir, 'map')}\npostmap_command = /nonexistent/postmap`);
     assert.equal(r.code, 69, r.err);

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { waitFor } from './wait.js';
 
 export const RIG = {
@@ -49,6 +49,15 @@ export async function e2eSkip(): Promise<string | false> {
   const reason = `needs ${missing.join(' and ')}: run test/e2e/services/setup.sh as root`;
   if (process.env.POPGATE_E2E === 'required') throw new Error(`POPGATE_E2E=required but the rig is missing: ${reason}`);
   return reason;
+}
+
+/**
+ * A suite that needs something this machine may lack. Skipped, it counts as one skipped test
+ * with the reason, so `npm test` says "# skipped 1" for it, never "# skipped 0".
+ */
+export function suiteNeeding(name: string, skip: string | false, body: () => void): void {
+  if (skip) it(name, { skip }, () => {});
+  else describe(name, body);
 }
 
 export interface DaemonHandle {

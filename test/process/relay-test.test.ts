@@ -8,7 +8,7 @@ import { parseTarget } from '../../src/cli/relay-test.js';
 import { EXIT } from '../../src/core/errors.js';
 import { probes } from '../../src/relay-test/probes.js';
 import { relayTest } from '../../src/relay-test/run.js';
-import { RelayTestError } from '../../src/relay-test/smtp-client.js';
+import type { RelayTestError } from '../../src/relay-test/smtp-client.js';
 
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 const servers: Server[] = [];

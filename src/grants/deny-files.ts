@@ -53,12 +53,6 @@ export class DenyFiles {
     }
   }
 
-  get size(): number {
-    let n = 0;
-    for (const e of this.byFile.values()) n += e.length;
-    return n;
-  }
-
   /** Why `ip` (canonical) is denied by a file, or null. */
   refuse(ip: string): string | null {
     for (const entries of this.byFile.values()) {

@@ -6,7 +6,7 @@ import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DenyFiles, readDenyFile } from '../../src/config/deny-files.js';
+import { DenyFiles, readDenyFile } from '../../src/grants/deny-files.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { Exclusions } from '../../src/grants/exclusions.js';
 import { memoryLogger } from '../helpers/quiet-logger.js';

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { suiteNeeding } from '../helpers/e2e.js';
 import { buildProgram, VERSION } from '../../src/cli/program.js';
 import { SCHEMA } from '../../src/config/schema.js';
 import { EXIT } from '../../src/core/errors.js';
@@ -32,7 +33,7 @@ function section(page: string, name: string): string {
   return m[1]!;
 }
 
-describe('man pages', { skip: SKIP }, () => {
+suiteNeeding('man pages', SKIP, () => {
   const out = mkdtempSync(join(tmpdir(), 'popgate-man-'));
   const gen = spawnSync(process.execPath, [GENERATE, out], { encoding: 'utf8' });
 
@@ -47,7 +48,7 @@ describe('man pages', { skip: SKIP }, () => {
     for (const c of buildProgram().commands) {
       const at = commands.search(new RegExp(`^   popgate ${c.name()} `, 'm'));
       assert.ok(at >= 0, `verb ${c.name()}`);
-      const next = commands.slice(at + 1).search(/^   popgate /m);
+      const next = commands.slice(at + 1).search(/^ {3}popgate /m);
       const own = commands.slice(at, next < 0 ? undefined : at + 1 + next);
       for (const o of c.options) assert.ok(own.includes(o.long!), `${c.name()} ${o.long}`);
     }

@@ -1,0 +1,42 @@
+// When the exclusions change (a deny file edited, a reload): grants the grant view now refuses
+// end at once, in one transaction, each logged with its reason.
+import type { Logger } from 'winston';
+import { describe } from '../core/errors.js';
+import type { Store } from '../grants/store.js';
+import type { GrantView } from '../grants/view.js';
+
+/** Returns how many grants were revoked. */
+export function revokeRefused(store: Store, view: GrantView, cause: string, logger: Logger): number {
+  const now = Date.now();
+  let revoked = 0;
+  try {
+    store.transaction(() => {
+      for (const ip of store.activeIps(now)) {
+        const why = view.refusal(ip, null);
+        if (why && store.revoke(ip, now, `${cause}: ${why}`)) {
+          logger.info(`revoke ${ip}: ${why}`);
+          revoked++;
+        }
+      }
+    });
+  } catch (err) {
+    logger.error(`${cause}: revoking what is now excluded failed (${describe(err)}); the next change tries again`);
+  }
+  return revoked;
+}
+
+/** Says once when the emergency brake was applied or released (by the CLI, or found at start). */
+export class BrakeNotice {
+  private last: string | null | undefined = undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  notice(view: GrantView): void {
+    const b = view.brake();
+    const text = b ? JSON.stringify(b) : null;
+    if (text === this.last) return;
+    if (b) this.logger.error(`emergency brake is on (applied ${new Date(b.since).toISOString()} by ${b.by}: ${b.reason}): nothing is published or granted until "popgate release"`);
+    else if (this.last !== undefined) this.logger.warn('emergency brake released: granting again');
+    this.last = text;
+  }
+}

@@ -1,0 +1,84 @@
+// Which parsers may read a line: the prefilter by program tag, the prefix split (syslog, RFC
+// 5424, journald JSON, a server's own log), the trusted process name of journald, and the
+// parsers' fixed strings. What is left for the rules is a prefix and a short list of parsers.
+import { journalPrefix } from './journal.js';
+import { splitPrefix, type Prefix } from './prefix.js';
+import type { ParserSpec } from './spec.js';
+import { TagFilter } from './tag-filter.js';
+
+/** Lines longer than this are never parsed: no server writes a login line that long. */
+export const MAX_LINE = 8192;
+
+/** Per-source state: a file is either syslog (host + tag) or a server's own log, never both. */
+export interface SourceState {
+  syslog: boolean | null;
+}
+
+export function hasNeedle(text: string, needles: readonly string[]): boolean {
+  for (const n of needles) if (text.includes(n)) return true;
+  return false;
+}
+
+export type Routed = { prefix: Prefix; candidates: ParserSpec[] } | { why: string };
+
+export class Router {
+  private readonly allNeedles: string[];
+  private readonly byTag = new Map<string, ParserSpec[]>();
+  private readonly byTagPrefix: { prefix: string; spec: ParserSpec }[] = [];
+  private readonly untagged: ParserSpec[];
+  /** Drops lines of programs no parser reads before any other work (the hot path's first step). */
+  private readonly tagFilter: TagFilter;
+
+  constructor(specs: readonly ParserSpec[]) {
+    this.allNeedles = [...new Set(specs.flatMap((s) => s.needles))];
+    for (const spec of specs) {
+      for (const tag of spec.tags) {
+        const list = this.byTag.get(tag) ?? [];
+        list.push(spec);
+        this.byTag.set(tag, list);
+      }
+      for (const prefix of spec.tagPrefixes ?? []) this.byTagPrefix.push({ prefix, spec });
+    }
+    this.untagged = specs.filter((s) => s.untagged);
+    this.tagFilter = new TagFilter(specs);
+  }
+
+  /** True for a line of a program no parser reads, or without any of its parsers' words. */
+  skips(text: string): boolean {
+    return this.tagFilter.skips(text);
+  }
+
+  route(text: string, state: SourceState): Routed {
+    if (text.length > MAX_LINE) return { why: 'line too long' };
+    let prefix: Prefix;
+    if (text.charCodeAt(0) === 123) {
+      // A MESSAGE that is not valid UTF-8 comes as an array of bytes: no needle to see in the raw text.
+      if (!hasNeedle(text, this.allNeedles) && !text.includes('"MESSAGE":[')) return { why: 'no parser keyword' };
+      const p = journalPrefix(text);
+      if (!p) return { why: 'not a journald JSON entry with a MESSAGE' };
+      prefix = p;
+    } else prefix = splitPrefix(text);
+    if (!prefix.stampKind) return { why: 'no timestamp' };
+    const syslog = prefix.host !== null;
+    let candidates = this.candidates(prefix, syslog);
+    if (!candidates) return { why: prefix.tag ? `program ${prefix.tag} has no parser` : 'no program tag' };
+    if (!candidates.some((s) => hasNeedle(prefix.body, s.needles))) return { why: 'no parser keyword' };
+    if (state.syslog === null) state.syslog = syslog;
+    else if (state.syslog !== syslog) return { why: 'line format differs from the rest of this log' };
+    if (prefix.comm !== null) {
+      const comm = prefix.comm;
+      // The kernel keeps 15 characters of a process name; tag prefixes (perdition.…) count too.
+      candidates = candidates.filter((s) => (s.comms ?? s.tags).some((c) => c.slice(0, 15) === comm) || (s.tagPrefixes ?? []).some((p) => comm.startsWith(p)));
+      if (!candidates.length) return { why: `tag ${prefix.tag} forged: the line was written by process ${comm}` };
+    }
+    return { prefix, candidates };
+  }
+
+  private candidates(prefix: Prefix, syslog: boolean): ParserSpec[] | undefined {
+    if (prefix.tag === null) return syslog ? undefined : this.untagged;
+    const exact = this.byTag.get(prefix.tag);
+    if (exact || this.byTagPrefix.length === 0) return exact;
+    const found = this.byTagPrefix.filter((p) => prefix.tag!.startsWith(p.prefix)).map((p) => p.spec);
+    return found.length ? found : undefined;
+  }
+}
