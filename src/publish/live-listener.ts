@@ -1,10 +1,22 @@
 // A listening socket for a live server (policy service, socketmap), with the safety rules
 // they share: UNIX socket connectable by Postfix's user, or loopback only unless allowed;
 // a stale socket file replaced, a live one never stolen; bounded connections and idle time.
+//
+// Connection exhaustion (issue 11 item 9): when the table is full, the connection idle longest
+// is closed to make room, so a new one (Postfix's) is always answered; Postfix reconnects when
+// its idle connection was closed. Over inet a peer is its address, capped at maxPerPeer — but
+// every local user shares loopback with Postfix and may bind any 127.x.y.z, so the cap only
+// bounds a careless client; room-making is what keeps Postfix served. A UNIX socket (mode 0660,
+// Postfix's group) shuts other users out altogether, which is why it is the recommended default.
+// Node offers no SO_PEERCRED, so connections on a UNIX socket cannot be told apart by user.
 import { chmodSync, chownSync, lstatSync, unlinkSync, type Stats } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'winston';
 import { ConfigError, describe, PublishError } from '../core/errors.js';
+import { canonicalIp } from '../net/ip.js';
+import type { GrantLookup, Lookup } from '../grants/lookup.js';
+import type { Decoder } from '../wire/decoder.js';
+import { Throttle } from '../wire/throttle.js';
 import { formatListenAddress, isLoopback, type ListenAddress } from './listen-address.js';
 import { postfixAccount, type Account } from './postfix-user.js';
 import type { Publisher } from './publisher.js';
@@ -12,11 +24,26 @@ import type { Publisher } from './publisher.js';
 export interface ListenerLimits {
   /** Most connections at once (every smtpd process keeps one open). */
   maxConnections: number;
+  /** Most connections from one inet address (all of loopback's users are one address or can pick another). */
+  maxPerPeer: number;
   /** A connection with no traffic for this long is closed (Postfix's own max_idle is 300 s). */
   idleMs: number;
+  /** Answers a client has not read yet: past this, reading from it stops until it reads (flood). */
+  maxPendingOutput: number;
 }
 
-export const DEFAULT_LISTENER_LIMITS: ListenerLimits = { maxConnections: 512, idleMs: 330_000 };
+export const DEFAULT_LISTENER_LIMITS: ListenerLimits = { maxConnections: 512, maxPerPeer: 256, idleMs: 330_000, maxPendingOutput: 16_384 };
+
+/** One client connection, as the listener weighs it when room must be made. */
+export interface Connection {
+  readonly socket: Socket;
+  /** Canonical remote address over inet; `unix` on a UNIX socket (no way to tell users apart). */
+  readonly peer: string;
+  /** When its last request was answered, or when it connected. */
+  lastDone: number;
+  /** A request has begun and is not answered yet. */
+  busy: boolean;
+}
 
 export interface ListenerOptions {
   address: ListenAddress;
@@ -28,19 +55,35 @@ export interface ListenerOptions {
   limits?: Partial<ListenerLimits>;
   /** Who must be able to connect to a UNIX socket; defaults to the `postfix` account. */
   account?: Account | null;
-  onConnection(socket: Socket): void;
+  onConnection(connection: Connection): void;
 }
 
 export class LiveListener {
   private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  private readonly connections = new Map<Socket, Connection>();
   private created: Stats | null = null;
-  private readonly limits: ListenerLimits;
+  private readonly throttles = new Map<string, Throttle>();
+  readonly limits: ListenerLimits;
   readonly name: string;
 
   constructor(private readonly o: ListenerOptions) {
     this.limits = { ...DEFAULT_LISTENER_LIMITS, ...o.limits };
     this.name = formatListenAddress(o.address);
+  }
+
+  /** Logs `text`, at most once a minute per `kind`, with the count of the ones held back: a flood never floods the log. */
+  report(level: 'warn' | 'error', kind: string, text: string): void {
+    let t = this.throttles.get(kind);
+    if (!t) this.throttles.set(kind, (t = new Throttle()));
+    const n = t.hit(Date.now());
+    if (n) this.o.logger[level](`${this.o.what} ${this.name}: ${text}${n > 1 ? ` (${n} times since the last such message)` : ''}`);
+  }
+
+  /** Open connections and the answers they hold unread (for status and metrics). */
+  stats(): { connections: number; pendingOutputBytes: number } {
+    let pending = 0;
+    for (const socket of this.connections.keys()) pending += socket.writableLength;
+    return { connections: this.connections.size, pendingOutputBytes: pending };
   }
 
   async start(): Promise<void> {
@@ -51,8 +94,6 @@ export class LiveListener {
     }
     if (a.kind === 'unix') await this.clearStale(a.path);
     const server = createServer({ allowHalfOpen: false }, (socket) => this.accept(socket));
-    server.maxConnections = this.limits.maxConnections;
-    server.on('drop', () => this.o.logger.warn(`${this.o.what} ${this.name}: ${this.limits.maxConnections} connections open, one more refused`));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new PublishError(`${this.o.what} ${this.name}`, `cannot listen (${describe(err)})`,
         a.kind === 'unix' ? 'check that the directory exists and is writable by popgate' : 'is another program using the port?', err)));
@@ -76,7 +117,7 @@ export class LiveListener {
     this.server = null;
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.connections.keys()) s.destroy();
     await closed;
     const a = this.o.address;
     if (a.kind === 'unix' && this.created) {
@@ -87,11 +128,28 @@ export class LiveListener {
   }
 
   private accept(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+    const peer = socket.remoteAddress ? (canonicalIp(socket.remoteAddress) ?? socket.remoteAddress) : 'unix';
+    this.makeRoom(peer);
+    const c: Connection = { socket, peer, lastDone: Date.now(), busy: false };
+    this.connections.set(socket, c);
+    socket.on('close', () => this.connections.delete(socket));
     socket.on('error', (err) => this.o.logger.debug(`${this.o.what} ${this.name}: connection error: ${describe(err)}`));
     socket.setTimeout(this.limits.idleMs, () => socket.destroy());
-    this.o.onConnection(socket);
+    this.o.onConnection(c);
+  }
+
+  /** At a limit, closes the connection idle longest (of the peer, or of all) rather than refuse the new one. */
+  private makeRoom(peer: string): void {
+    const all = [...this.connections.values()];
+    const mine = peer === 'unix' ? [] : all.filter((c) => c.peer === peer);
+    const pool = mine.length >= this.limits.maxPerPeer ? mine : all.length >= this.limits.maxConnections ? all : null;
+    if (!pool) return;
+    // Idle ones first (no request in progress), then the one whose last answer is oldest.
+    const victim = pool.reduce((a, b) => (a.busy !== b.busy ? (a.busy ? b : a) : a.lastDone <= b.lastDone ? a : b));
+    this.connections.delete(victim.socket);
+    victim.socket.destroy();
+    const why = pool === mine ? `${mine.length} connections from ${peer}` : `${all.length} connections open`;
+    this.report('warn', pool === mine ? 'peer-full' : 'full', `${why}: closed the one idle longest to make room; hint: a UNIX socket keeps other local users out`);
   }
 
   /** A socket file nobody answers on is left over from a crash: remove it. Anything else stays. */
@@ -138,20 +196,77 @@ function statOrNull(path: string): Stats | null {
 }
 
 /**
- * A live answerer (policy service, socketmap) as a Publisher: its answers come from the store at
- * request time, so there is nothing to publish; only the listener starts and stops.
+ * A live answerer (policy service, socketmap) as a Publisher: its answers come from the grant
+ * lookup at request time, so there is nothing to publish; only the listener starts and stops.
+ * Subclasses give the framing and the answer; the request loop, its clock and its backpressure
+ * are here, once.
  */
-export abstract class LiveServer implements Publisher {
+export abstract class LiveServer<T> implements Publisher {
   abstract readonly name: string;
   protected readonly listener: LiveListener;
   /** Requests answered (tests and benchmarks). */
   answered = 0;
 
-  constructor(options: Omit<ListenerOptions, 'onConnection'>) {
-    this.listener = new LiveListener({ ...options, onConnection: (s) => this.serve(s) });
+  /** `requestMs`: a request that has begun must end within this time. */
+  constructor(options: Omit<ListenerOptions, 'onConnection'>, private readonly requestMs: number) {
+    this.listener = new LiveListener({ ...options, onConnection: (c) => this.serve(c) });
   }
 
-  protected abstract serve(socket: Socket): void;
+  /** A fresh decoder for one connection. */
+  protected abstract decoder(): Decoder<T>;
+
+  /** The reply to one request, or null to close without one (Postfix then applies its default: 4xx). */
+  protected abstract answer(request: T): string | null;
+
+  /**
+   * Reads requests and answers them in order. While the client leaves more than maxPendingOutput
+   * of answers unread, reading stops (issue 11 item 8: a flood took 1.3 GB): the kernel's buffers
+   * then push back on the client, and memory per connection stays bounded.
+   */
+  private serve(c: Connection): void {
+    const { socket } = c;
+    const dec = this.decoder();
+    const limit = this.listener.limits.maxPendingOutput;
+    let timer: NodeJS.Timeout | null = null;
+    let paused = false;
+    const cut = (kind: string, why: string) => {
+      this.listener.report('warn', kind, `${why}; connection closed`);
+      socket.destroy();
+    };
+    const pump = (): void => {
+      while (!socket.destroyed && socket.writableLength <= limit) {
+        const f = dec.next();
+        if (f.kind === 'more') break;
+        if (f.kind === 'error') return cut('framing', f.why);
+        const reply = this.answer(f.value);
+        if (reply === null) return void socket.destroy();
+        this.answered++;
+        c.lastDone = Date.now();
+        // The clock runs from the first byte of a request to its answer.
+        if (timer) clearTimeout(timer);
+        timer = null;
+        socket.write(reply);
+      }
+      c.busy = !dec.idle;
+      if (!c.busy && timer) clearTimeout(timer), (timer = null);
+      if (c.busy && !timer) timer = setTimeout(() => cut('slow', `request not finished within ${this.requestMs} ms`), this.requestMs);
+      if (!paused && socket.writableLength > limit) {
+        paused = true;
+        socket.pause();
+        socket.once('drain', () => {
+          paused = false;
+          pump();
+          if (!paused) socket.resume();
+        });
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (socket.destroyed) return;
+      dec.push(chunk);
+      pump();
+    });
+    socket.on('close', () => timer && clearTimeout(timer));
+  }
 
   start(): Promise<void> {
     return this.listener.start();
@@ -167,5 +282,18 @@ export abstract class LiveServer implements Publisher {
 
   bound(): string {
     return this.listener.bound();
+  }
+
+  stats(): { connections: number; pendingOutputBytes: number } {
+    return this.listener.stats();
+  }
+}
+
+/** Asks the lookup; it promises not to throw, and should it, that is a temporary failure, never a grant. */
+export function ask(lookup: GrantLookup, key: string, now: number): Lookup {
+  try {
+    return lookup.lookup(key, now);
+  } catch (err) {
+    return { kind: 'tempfail', why: describe(err) };
   }
 }

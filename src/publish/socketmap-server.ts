@@ -1,12 +1,13 @@
 // Postfix's socketmap protocol (socketmap_table(5)): netstrings `NAME KEY` → `OK VALUE`,
-// `NOTFOUND `, `TEMP reason` or `PERM reason`, many per connection. Used as
-// `check_client_access socketmap:unix:private/popgate-socketmap:popgate`. smtpd asks for
-// the client name first (never an address here), then the address. A store failure is TEMP.
-import type { Socket } from 'node:net';
+// `NOTFOUND `, `TEMP reason` or `PERM reason`, many per connection (framing: wire/netstring.ts).
+// Used as `check_client_access socketmap:unix:private/popgate-socketmap:popgate`. smtpd asks for
+// the client name first, then the address; the lookup judges every key. A lookup that cannot
+// answer is TEMP (Postfix: 451), never OK.
 import type { Logger } from 'winston';
-import { describe } from '../core/errors.js';
-import { grantedNow, type GrantLookup } from './answer.js';
-import { LiveServer, type ListenerLimits } from './live-listener.js';
+import type { GrantLookup } from '../grants/lookup.js';
+import type { Decoder } from '../wire/decoder.js';
+import { encodeNetstring, NetstringDecoder } from '../wire/netstring.js';
+import { ask, LiveServer, type ListenerLimits } from './live-listener.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
 
 export interface SocketmapLimits extends ListenerLimits {
@@ -21,7 +22,7 @@ export const SOCKETMAP_LIMITS: Omit<SocketmapLimits, keyof ListenerLimits> = { m
 export interface SocketmapServerOptions {
   address: ListenAddress;
   allowNonLoopback: boolean;
-  store: GrantLookup;
+  lookup: GrantLookup;
   /** The map name Postfix asks for (the part after the last colon in its table name). */
   mapName: string;
   /** The value returned for a granted address: an access action, `OK` by default. */
@@ -31,76 +32,41 @@ export interface SocketmapServerOptions {
   now?: () => number;
 }
 
-export function netstring(text: string): string {
-  return `${Buffer.byteLength(text)}:${text},`;
-}
-
-export class SocketmapServer extends LiveServer {
+export class SocketmapServer extends LiveServer<Buffer> {
   readonly name: string;
   private readonly limits: Omit<SocketmapLimits, keyof ListenerLimits>;
 
   constructor(private readonly o: SocketmapServerOptions) {
-    super({ address: o.address, allowNonLoopback: o.allowNonLoopback, what: 'socketmap', logger: o.logger, limits: o.limits });
+    const limits = { ...SOCKETMAP_LIMITS, ...o.limits };
+    super({ address: o.address, allowNonLoopback: o.allowNonLoopback, what: 'socketmap', logger: o.logger, limits: o.limits }, limits.requestMs);
     this.name = `socketmap ${formatListenAddress(o.address)}:${o.mapName}`;
-    this.limits = { ...SOCKETMAP_LIMITS, ...o.limits };
+    this.limits = limits;
   }
 
-  protected serve(socket: Socket): void {
-    let buf = Buffer.alloc(0);
-    let timer: NodeJS.Timeout | null = null;
-    const drop = (why: string) => {
-      this.o.logger.warn(`${this.name}: ${why}; connection closed`);
-      socket.destroy();
-    };
-    /** The clock runs from the first byte of a request to its end, not from the last byte seen. */
-    const arm = (progress: boolean) => {
-      if (timer && (progress || buf.length === 0)) {
-        clearTimeout(timer);
-        timer = null;
-      }
-      if (!timer && buf.length) timer = setTimeout(() => drop(`request not finished within ${this.limits.requestMs} ms`), this.limits.requestMs);
-    };
-    socket.on('close', () => timer && clearTimeout(timer));
-    socket.on('data', (chunk: Buffer) => {
-      if (socket.destroyed) return;
-      buf = Buffer.concat([buf, chunk]);
-      const digits = String(this.limits.maxRequestBytes).length;
-      let progress = false;
-      for (;;) {
-        const colon = buf.indexOf(0x3a);
-        const head = buf.subarray(0, colon < 0 ? buf.length : colon).toString('latin1');
-        if (!/^\d*$/.test(head) || head.length > digits) return drop('not a netstring');
-        if (colon < 0) break;
-        const len = Number(head);
-        if (head === '' || len > this.limits.maxRequestBytes) return drop(head === '' ? 'not a netstring' : `request longer than ${this.limits.maxRequestBytes} bytes`);
-        if (buf.length < colon + 1 + len + 1) break;
-        if (buf[colon + 1 + len] !== 0x2c) return drop('netstring without its final comma');
-        const request = buf.subarray(colon + 1, colon + 1 + len).toString('latin1');
-        buf = buf.subarray(colon + 2 + len);
-        socket.write(netstring(this.answer(request)));
-        progress = true;
-      }
-      arm(progress);
-    });
+  protected decoder(): Decoder<Buffer> {
+    return new NetstringDecoder(this.limits.maxRequestBytes);
   }
 
-  private answer(request: string): string {
-    this.answered++;
+  protected answer(payload: Buffer): string {
+    const request = payload.toString('latin1');
     const sp = request.indexOf(' ');
     const name = sp < 0 ? request : request.slice(0, sp);
     const key = sp < 0 ? '' : request.slice(sp + 1);
     if (name !== this.o.mapName) {
-      this.o.logger.warn(`${this.name}: asked for map "${name.slice(0, 64)}"; hint: Postfix's table name must end in :${this.o.mapName}`);
-      return `PERM unknown map name; this server answers ${this.o.mapName}`;
+      this.listener.report('warn', 'map-name', `asked for map "${printable(name, 64)}"; hint: Postfix's table name must end in :${this.o.mapName}`);
+      return encodeNetstring(`PERM unknown map name; this server answers ${this.o.mapName}`);
     }
-    let granted: boolean;
-    try {
-      granted = grantedNow(this.o.store, key, (this.o.now ?? Date.now)());
-    } catch (err) {
-      this.o.logger.error(`${this.name}: TEMP for ${key}: ${describe(err)}`);
-      return 'TEMP popgate cannot read its grant store';
+    const r = ask(this.o.lookup, key, (this.o.now ?? Date.now)());
+    if (r.kind === 'tempfail') {
+      this.listener.report('error', 'tempfail', `TEMP for ${printable(key, 64)}: ${r.why}`);
+      return encodeNetstring(`TEMP popgate cannot answer now: ${printable(r.why, 200)}`);
     }
-    this.o.logger.debug(`${this.name}: ${key} → ${granted ? 'OK' : 'NOTFOUND'}`);
-    return granted ? `OK ${this.o.value}` : 'NOTFOUND ';
+    if (this.o.logger.isDebugEnabled()) this.o.logger.debug(`${this.name}: ${printable(key, 64)} → ${r.kind === 'found' ? 'OK' : 'NOTFOUND'}`);
+    return encodeNetstring(r.kind === 'found' ? `OK ${this.o.value}` : 'NOTFOUND ');
   }
+}
+
+/** Client text fit for a log line or a reply: printable ASCII, bounded. */
+function printable(text: string, max: number): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, max);
 }

@@ -1,11 +1,11 @@
-// The socketmap server over real sockets: netstring framing, map name, OK/NOTFOUND from the
-// real store, TEMP on a store error, expiry at the instant, and the limits.
+// The socketmap server over real sockets: netstring framing, map name, OK/NOTFOUND from a
+// grant lookup, TEMP when it cannot answer (never OK), and the limits.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { StoreError } from '../../src/core/errors.js';
-import { SqliteStore } from '../../src/grants/sqlite-store.js';
-import { netstring, SocketmapServer, type SocketmapLimits } from '../../src/publish/socketmap-server.js';
+import { FOUND, NOTFOUND, type GrantLookup } from '../../src/grants/lookup.js';
+import { SocketmapServer, type SocketmapLimits } from '../../src/publish/socketmap-server.js';
+import { encodeNetstring as netstring } from '../../src/wire/netstring.js';
 import { memoryLogger } from '../helpers/quiet-logger.js';
 
 const T = 1_700_000_000_000;
@@ -14,10 +14,15 @@ after(async () => {
   for (const s of open) await s.stop();
 });
 
-async function server(opts: { store?: { isGranted(ip: string, now: number): boolean }; now?: () => number; limits?: Partial<SocketmapLimits> } = {}) {
+/** Grants exact keys until their expiry (canonical forms, brake and expiry rules are the real lookup's job). */
+function grants(table: Record<string, number>): GrantLookup {
+  return { lookup: (key, now) => (Object.hasOwn(table, key) && now < table[key]! ? FOUND : NOTFOUND) };
+}
+
+async function server(opts: { lookup?: GrantLookup; now?: () => number; limits?: Partial<SocketmapLimits> } = {}) {
   const { logger, messages } = memoryLogger();
   const s = new SocketmapServer({
-    address: { kind: 'inet', host: '127.0.0.1', port: 0 }, allowNonLoopback: false, store: opts.store ?? new SqliteStore(':memory:'),
+    address: { kind: 'inet', host: '127.0.0.1', port: 0 }, allowNonLoopback: false, lookup: opts.lookup ?? grants({}),
     mapName: 'popgate', value: 'OK', logger, limits: opts.limits, now: opts.now ?? (() => T),
   });
   open.push(s);
@@ -63,41 +68,34 @@ function ask(port: number, chunks: (string | Buffer)[], want: number, timeoutMs 
 }
 
 describe('socketmap server', () => {
-  it('answers OK VALUE for a granted address, NOTFOUND for names and others, many per connection', async () => {
-    const store = new SqliteStore(':memory:');
-    store.grantManual('192.0.2.10', T + 60_000, T, 'test');
-    store.grantManual('2001:db8:1:2::5', T + 60_000, T, 'test');
-    const { s, port } = await server({ store });
-    const keys = ['unknown', '192.0.2.10', 'localhost', '192.0.2.11', '2001:db8:1:2::5', '2001:DB8:1:2:0:0:0:5', '192.0.2', ''];
+  it('answers OK VALUE for a granted key, NOTFOUND for others, many per connection', async () => {
+    const { s, port } = await server({ lookup: grants({ '192.0.2.10': T + 60_000, '2001:db8:1:2::5': T + 60_000 }) });
+    const keys = ['unknown', '192.0.2.10', 'localhost', '192.0.2.11', '2001:db8:1:2::5', '192.0.2', '', 'popgate 192.0.2.10'];
     const { replies } = await ask(port, [keys.map((k) => netstring(`popgate ${k}`)).join('')], keys.length);
-    assert.deepEqual(replies, ['NOTFOUND ', 'OK OK', 'NOTFOUND ', 'NOTFOUND ', 'OK OK', 'OK OK', 'NOTFOUND ', 'NOTFOUND ']);
+    assert.deepEqual(replies, ['NOTFOUND ', 'OK OK', 'NOTFOUND ', 'NOTFOUND ', 'OK OK', 'NOTFOUND ', 'NOTFOUND ', 'NOTFOUND ']);
     assert.equal(s.answered, keys.length);
   });
 
   it('a netstring split anywhere, byte by byte, is read whole', async () => {
-    const store = new SqliteStore(':memory:');
-    store.grantManual('192.0.2.12', T + 60_000, T, 'test');
-    const { port } = await server({ store });
+    const { port } = await server({ lookup: grants({ '192.0.2.12': T + 60_000 }) });
     assert.deepEqual((await ask(port, [...netstring('popgate 192.0.2.12')], 1)).replies, ['OK OK']);
   });
 
   it('expires at the instant: OK one millisecond before, NOTFOUND at expires_at', async () => {
-    const store = new SqliteStore(':memory:');
-    store.grantManual('192.0.2.20', T + 1000, T, 'test');
     let now = T + 999;
-    const { port } = await server({ store, now: () => now });
+    const { port } = await server({ lookup: grants({ '192.0.2.20': T + 1000 }), now: () => now });
     assert.deepEqual((await ask(port, [netstring('popgate 192.0.2.20')], 1)).replies, ['OK OK']);
     now = T + 1000;
     assert.deepEqual((await ask(port, [netstring('popgate 192.0.2.20')], 1)).replies, ['NOTFOUND ']);
   });
 
-  it('another map name is PERM; a store error is TEMP, never OK', async () => {
-    const broken = { isGranted(): boolean { throw new StoreError('db', 'database is locked'); } };
-    const { port, messages } = await server({ store: broken });
+  it('another map name is PERM; a lookup that cannot answer is TEMP, never OK', async () => {
+    const broken: GrantLookup = { lookup: (key) => (key === 'unknown' ? NOTFOUND : { kind: 'tempfail', why: 'database is locked' }) };
+    const { port, messages } = await server({ lookup: broken });
     const { replies } = await ask(port, [netstring('other 192.0.2.1') + netstring('popgate 192.0.2.1') + netstring('popgate unknown')], 3);
     assert.match(replies[0]!, /^PERM /);
-    assert.match(replies[1]!, /^TEMP /);
-    assert.equal(replies[2], 'NOTFOUND ', 'a name is not an address: no store lookup, no error');
+    assert.equal(replies[1], 'TEMP popgate cannot answer now: database is locked');
+    assert.equal(replies[2], 'NOTFOUND ');
     assert.ok(messages.some((m) => /^error: .*TEMP for 192\.0\.2\.1/.test(m)));
   });
 
