@@ -14,9 +14,9 @@ const COUNTERS = '(?:, [a-z]{1,16}=\\d{1,20}){0,16}';
 export const courier: ParserSpec = {
   name: 'courier',
   description: 'Courier IMAP / POP3 (pop3d, pop3d-ssl, imapd, imapd-ssl, couriertcpd, pop3login / imaplogin)',
-  tags: ['pop3d', 'pop3d-ssl', 'imapd', 'imapd-ssl', 'couriertcpd', 'pop3login', 'imaplogin', 'courierpop3login', 'courierpop3d', 'courier-imapd', 'courier-pop3d'],
+  tags: ['pop3d', 'pop3d-ssl', 'imapd', 'imapd-ssl', 'couriertcpd', 'pop3login', 'imaplogin', 'courierpop3login', 'courierimaplogin', 'courierpop3d', 'courier-imapd', 'courier-pop3d'],
   // Under journald the writer is courierlogger (or the login program when run without it).
-  comms: ['courierlogger', 'couriertcpd', 'courierpop3logi', 'courierpop3d', 'imaplogin', 'pop3login', 'imapd', 'pop3d'],
+  comms: ['courierlogger', 'couriertcpd', 'courierpop3logi', 'courierimaplogi', 'courierpop3d', 'imaplogin', 'pop3login', 'imapd', 'pop3d'],
   needles: ['LOGIN, user=', 'LOGOUT, user=', 'DISCONNECTED, user=', 'TIMEOUT, user='],
   rules: [
     {

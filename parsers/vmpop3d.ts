@@ -1,5 +1,6 @@
 // vm-pop3d (virtual-mail POP3): `User U logged in from IP`, or in older versions `Connect from
-// IP` and `User U logged in` from the same pid. Written from the formats pop-before-smtp's
+// IP` and `User U logged in` from the same pid; some builds quote the name (`User 'U' logged in
+// from IP`). Written from the formats pop-before-smtp's
 // configuration documents (pop-before-smtp-conf.pl); the address is the line's last field.
 import type { ParserSpec } from '../src/parse/spec.js';
 import { anchored, IP, USER_TEXT } from '../src/parse/vocabulary.js';
@@ -11,6 +12,7 @@ export const vmpop3d: ParserSpec = {
   needles: ['logged in', 'Connect from '],
   sessionFromPid: true,
   rules: [
+    { id: 'login-quoted', kind: 'login', protocol: 'pop3', pattern: anchored(`User '(?<user>${USER_TEXT})' logged in from (?<ip>${IP})`) },
     { id: 'login', kind: 'login', protocol: 'pop3', pattern: anchored(`User (?<user>${USER_TEXT}) logged in from (?<ip>${IP})`) },
     { id: 'connect', kind: 'connect', pattern: anchored(`Connect from (?<ip>${IP})`) },
     { id: 'linked-login', kind: 'login', protocol: 'pop3', pattern: anchored(`User (?<user>${USER_TEXT}) logged in`) },
