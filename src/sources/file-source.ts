@@ -6,10 +6,11 @@ import { basename, dirname } from 'node:path';
 import type { Logger } from 'winston';
 import type { LogLine } from '../core/types.js';
 import type { Position } from '../grants/store.js';
-import { Throttle } from '../wire/throttle.js';
+import { dropWarning } from './drop-warning.js';
 import { notRegular } from './file-kind.js';
-import { MAX_LINE_BYTES } from './line-splitter.js';
+import type { DropSink } from './line-splitter.js';
 import { fingerprintOf, findSibling, headChanged, headOf, openLog, readHead, seek, statOrNull, type LogFile } from './log-file.js';
+import { resumeAt } from './resume.js';
 import type { BatchHandler, Source } from './source.js';
 
 /** Bytes read at once when following live writes; a batch (one transaction) is at most this. */
@@ -44,15 +45,12 @@ export class FileSource implements Source {
   /** Identity of a non-regular file found at the path, warned about once. */
   private refused: string | null = null;
   private buf: Buffer | null = null;
-  private readonly dropWarning = new Throttle();
-  private readonly onDrop = (lineNo: number, bytes: number) => {
-    const n = this.dropWarning.hit(this.opts.now());
-    if (n) this.opts.logger.warn(`${this.name}: line ${lineNo} (${bytes} bytes) dropped: longer than ${MAX_LINE_BYTES} bytes${n > 1 ? ` (${n} such lines since the last warning)` : ''}`);
-  };
+  private readonly onDrop: DropSink;
 
   constructor(path: string, options: FileSourceOptions) {
     this.name = path;
     this.opts = { pollMs: 1000, lingerMs: 30_000, retryMs: 2000, now: Date.now, ...options };
+    this.onDrop = dropWarning(path, this.opts.logger, this.opts.now);
   }
 
   /** Rejects at once (SourceError) when the path is there and is not a regular file. */
@@ -124,32 +122,17 @@ export class FileSource implements Source {
   /** First start: resume the stored position, also in a file rotated or copied away while popgate was down. */
   private async resume(): Promise<void> {
     const pos = this.opts.position;
-    const f = await openLog(this.name, this.onDrop);
-    if (!f) {
+    this.current = await openLog(this.name, this.onDrop);
+    if (!this.current) {
       this.opts.logger.warn(`${this.name}: not there yet; popgate starts reading when it appears`);
       this.warnedMissing = true;
     }
-    this.current = f;
     if (!pos) return;
-    if (f && f.dev === pos.dev && f.ino === pos.ino) {
-      const size = Number((await f.fh.stat()).size);
-      const head = readHead(f);
-      if (size >= pos.offset && (pos.fingerprint === null || (head && fingerprintOf(head)) === pos.fingerprint)) {
-        seek(f, pos.offset, pos.line, pos.fingerprint, pos.fingerprint === null ? null : head);
-        return;
-      }
-      this.opts.logger.info(`${this.name}: truncated or rewritten since the last run; reading it from the start`);
-    }
-    // The stored file was rotated away (same inode) or copied before a truncation (same first
-    // line, at least as long): finish it first, then read the current one from the start.
-    const copied = f !== null && f.dev === pos.dev && f.ino === pos.ino;
-    const old = await findSibling(this.name, pos.fingerprint, (st) =>
-      copied ? String(st.ino) !== pos.ino && Number(st.size) >= pos.offset && pos.fingerprint !== null : String(st.dev) === pos.dev && String(st.ino) === pos.ino, this.onDrop);
-    if (old) {
-      seek(old, pos.offset, pos.line, pos.fingerprint, old.head);
-      Object.assign(old, { retiredUntil: 0, resumed: true, copy: copied });
-      this.retired.push(old);
-      this.opts.logger.info(`${this.name}: ${copied ? 'copied and truncated' : 'rotated'} while popgate was down; finishing ${old.path} first`);
+    const r = await resumeAt(this.name, this.current, pos, this.onDrop);
+    if (r.restarted) this.opts.logger.info(`${this.name}: truncated or rewritten since the last run; reading it from the start`);
+    if (r.sibling && r.first) {
+      this.retired.push(r.first);
+      this.opts.logger.info(`${this.name}: ${r.sibling.copied ? 'copied and truncated' : 'rotated'} while popgate was down; finishing ${r.sibling.path} first`);
     }
   }
 

@@ -83,20 +83,18 @@ export class LineSplitter {
 
   /** Lines from `from` to the newline at `to`, all complete. */
   private whole(chunk: Buffer, from: number, to: number, sink: LineSink): void {
-    // Fast path: one decode and one split. A UTF-16 unit comes from at most 3 bytes, so a part
-    // of up to max/3 units is surely within the limit; a longer one needs the exact byte count.
+    // One decode and one split. A UTF-16 unit comes from at most 3 bytes, so a part of up to
+    // max/3 units is surely within the limit; only a longer one is measured. Re-encoding counts
+    // each invalid byte as 3 (U+FFFD): such a line may be dropped a little early, never kept long.
     const parts = chunk.toString('utf8', from, to).split('\n');
     const safe = Math.floor(this.maxBytes / 3);
-    if (to - from > this.maxBytes && parts.some((p) => p.length > safe)) return this.exact(chunk, from, to, sink);
-    for (const p of parts) this.emit(p, sink);
-  }
-
-  private exact(chunk: Buffer, from: number, to: number, sink: LineSink): void {
-    for (let pos = from; pos <= to; ) {
-      const nl = chunk.indexOf(10, pos);
-      if (nl - pos > this.maxBytes) this.drop(nl - pos);
-      else this.emit(chunk.toString('utf8', pos, nl), sink);
-      pos = nl + 1;
+    for (const p of parts) {
+      if (p.length <= safe) this.emit(p, sink);
+      else {
+        const bytes = Buffer.byteLength(p);
+        if (bytes > this.maxBytes) this.drop(bytes);
+        else this.emit(p, sink);
+      }
     }
   }
 

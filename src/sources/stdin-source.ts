@@ -4,10 +4,9 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'winston';
 import type { LogLine } from '../core/types.js';
-import { Throttle } from '../wire/throttle.js';
+import { dropWarning } from './drop-warning.js';
 import { readLines } from './read-lines.js';
 import type { BatchHandler, Source } from './source.js';
-import { MAX_LINE_BYTES } from './line-splitter.js';
 
 export interface StreamSourceOptions {
   /** Warns (rate-limited) about dropped overlong lines. */
@@ -21,7 +20,6 @@ export class StreamSource implements Source {
   private readonly now: () => number;
   private done: Promise<void> | null = null;
   private stopped = false;
-  private readonly dropWarning = new Throttle();
 
   constructor(input: Readable, name = '-', private readonly options: StreamSourceOptions = {}) {
     this.input = input;
@@ -30,10 +28,7 @@ export class StreamSource implements Source {
   }
 
   async start(handler: BatchHandler): Promise<void> {
-    const onDrop = (lineNo: number, bytes: number) => {
-      const n = this.dropWarning.hit(this.now());
-      if (n) this.options.logger?.warn(`${this.name}: line ${lineNo} (${bytes} bytes) dropped: longer than ${MAX_LINE_BYTES} bytes${n > 1 ? ` (${n} such lines since the last warning)` : ''}`);
-    };
+    const onDrop = dropWarning(this.name, this.options.logger, this.now);
     this.done = (async () => {
       for await (const batch of readLines(this.input, { onDrop })) {
         const readAt = this.now();
