@@ -38,7 +38,7 @@ export function register(program: Command): void {
           await publishIfNoDaemon(store, config);
           process.stdout.write(already
             ? `emergency brake was already on (${describeBrake(already)}); ${revoked} grant(s) revoked\n`
-            : `emergency brake ON: ${revoked} grant(s) revoked; nothing is granted until "popgate release"${daemonRunning(store) ? '' : ' (the daemon is not running)'}\n`);
+            : `emergency brake ON: ${revoked} grant(s) revoked; nothing is granted until "popgate release"${(await daemonRunning(config)) ? '' : ' (the daemon is not running)'}\n`);
         } finally {
           store.close();
         }

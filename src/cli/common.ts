@@ -8,7 +8,9 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { EXIT, PopgateError, PublishError, StoreError, describe } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
+import { lockHolder } from '../core/instance-lock.js';
 import { SqliteStore } from '../grants/sqlite-store.js';
+import type { Store } from '../grants/store.js';
 import { GrantView } from '../grants/view.js';
 import { MapPublisher } from '../publish/map-publisher.js';
 
@@ -69,16 +71,15 @@ export async function act(fn: () => Promise<number | void> | number | void): Pro
   }
 }
 
-/** True when a daemon using this database is alive (it records its pid in the store). */
-export function daemonRunning(store: SqliteStore): boolean {
-  const pid = Number(store.getState('daemon_pid'));
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** True when a daemon holds this database's lock (see core/instance-lock.ts). */
+export async function daemonRunning(config: Config): Promise<boolean> {
+  return (await lockHolder(config.db)) !== null;
+}
+
+/** A one-shot map publisher for the CLI (no resident postmap shell left behind). */
+export function cliMapPublisher(config: Config, text: () => string): MapPublisher | null {
+  if (!config.map) return null;
+  return new MapPublisher({ map: config.map, text, postmapCommand: config.postmap_command, postconfCommand: config.postconf_command, logger: createLogger('warn') });
 }
 
 /**
@@ -86,17 +87,10 @@ export function daemonRunning(store: SqliteStore): boolean {
  * CLI builds the map itself. A map that cannot be rebuilt is a failure (exit 75): Postfix would
  * go on relaying for what the change removed.
  */
-export async function publishIfNoDaemon(store: SqliteStore, config: Config): Promise<void> {
-  if (daemonRunning(store) || !config.map) return;
-  const value = config.map_value;
+export async function publishIfNoDaemon(store: Store, config: Config): Promise<void> {
   const view = new GrantView(store, null);
-  const p = new MapPublisher({
-    map: config.map,
-    text: () => view.mapText(Date.now(), value),
-    postmapCommand: config.postmap_command,
-    postconfCommand: config.postconf_command,
-    logger: createLogger('warn'),
-  });
+  const p = cliMapPublisher(config, () => view.mapText(Date.now(), config.map_value));
+  if (!p || (await daemonRunning(config))) return;
   try {
     await p.start();
   } catch (err) {

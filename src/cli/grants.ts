@@ -7,7 +7,8 @@ import { describeBrake } from '../grants/brake.js';
 import { loadExclusions } from '../grants/exclusions.js';
 import { BRAKE_ON, GrantView } from '../grants/view.js';
 import { canonicalIp } from '../net/ip.js';
-import { act, configFrom, openStore, publishIfNoDaemon, who, withCommon, type CommonOptions } from './common.js';
+import { downNotice, mapContents } from '../publish/published-map.js';
+import { act, configFrom, daemonRunning, openStore, publishIfNoDaemon, who, withCommon, type CommonOptions } from './common.js';
 
 /** The longest grant by hand: doctor calls a grace beyond this a mistake too. */
 export const MAX_MANUAL_MS = 7 * 24 * 3600_000;
@@ -29,12 +30,15 @@ export function register(program: Command): void {
   withCommon(program.command('list').description('show active grants'))
     .option('--json', 'print a JSON array')
     .action((opts: CommonOptions & { json?: boolean }) =>
-      act(() => {
+      act(async () => {
         const config = configFrom(opts);
         const store = openStore(config, 'read');
         try {
           const now = Date.now();
           const { grants, brake } = new GrantView(store, null).list(now);
+          // Down, the map is frozen: say what Postfix still relays for (on stderr, for --json too).
+          const notice = config.map && !(await daemonRunning(config)) ? downNotice(`${config.map.type}:${config.map.path}`, mapContents(config.map, store, now)) : null;
+          if (notice) process.stderr.write(`popgate: warning: ${notice}\n`);
           // The JSON array stays as it is (other tools read it); the brake goes to stderr there.
           if (brake) (opts.json ? process.stderr : process.stdout).write(`EMERGENCY BRAKE ON: ${describeBrake(brake)}; nothing is granted until "popgate release"\n`);
           if (opts.json) {

@@ -9,6 +9,7 @@ import { register as registerGrants } from './grants.js';
 import { register as registerParse } from './parse.js';
 import { register as registerRelayTest } from './relay-test.js';
 import { register as registerRun } from './run.js';
+import { register as registerWithdraw } from './withdraw.js';
 
 /** From package.json (two levels above dist/src/cli), so a release bumps one place. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version;
@@ -25,6 +26,7 @@ const VERBS: ReadonlyArray<(program: Command) => void> = [
   registerDoctor,
   registerBrake,
   registerRelayTest,
+  registerWithdraw,
 ];
 
 export function buildProgram(): Command {

@@ -3,11 +3,12 @@
 import type { Logger } from 'winston';
 import type { Config } from '../config/schema.js';
 import { describe } from '../core/errors.js';
+import { InstanceLock } from '../core/instance-lock.js';
 import { loadExclusions } from '../grants/exclusions.js';
 import { assemble, dnsblFrom, engineFor, granterOptions, type Parts } from './assemble.js';
 import { ExpiryTimer } from './expiry.js';
 import { mapMoved, Pipeline, type Changes } from './pipeline.js';
-import { planReload } from './reload.js';
+import { planReload, shortenGrants } from './reload.js';
 import { BrakeNotice, revokeRefused } from './revoke.js';
 import { SourceSet } from './sources.js';
 
@@ -28,7 +29,12 @@ export class Daemon {
   /** Publishers started: before that, their own start publishes the current state. */
   private publishing = false;
 
-  private constructor(private config: Config, private readonly logger: Logger, private readonly parts: Parts) {
+  private constructor(
+    private config: Config,
+    private readonly logger: Logger,
+    private readonly parts: Parts,
+    private readonly lock: InstanceLock,
+  ) {
     this.pipeline = new Pipeline(parts.store, parts.granter, parts.engine, parts.dnsbl, logger);
     this.sources = new SourceSet(parts.store, this.pipeline, (c) => this.onChanges(c), logger);
     this.expiry = new ExpiryTimer(parts.store, () => this.publish(), logger);
@@ -40,14 +46,22 @@ export class Daemon {
   }
 
   static async start(config: Config, logger: Logger): Promise<Daemon> {
-    const d = new Daemon(config, logger, await assemble(config, logger));
+    // Before anything is opened: a second daemon must not touch the map or the database.
+    const lock = await InstanceLock.acquire(config.db, config.map?.path ?? null);
+    let parts: Parts;
+    try {
+      parts = await assemble(config, logger);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    const d = new Daemon(config, logger, parts, lock);
     try {
       d.expiry.run();
       d.brake.notice(d.parts.view);
       d.watchDeny();
       for (const p of d.parts.publishers) await p.start();
       d.publishing = true;
-      d.store.setState('daemon_pid', String(process.pid));
       d.lastVersion = d.store.externalVersion();
       d.tickTimer = setInterval(() => d.tick(), TICK_MS);
       await d.follow(config.log);
@@ -126,7 +140,13 @@ export class Daemon {
       this.watchDeny();
       this.revokeRefused('reload');
     }
-    if (plan.parts.has('granter')) this.parts.granter.reconfigure(granterOptions(c));
+    if (plan.parts.has('granter')) {
+      this.parts.granter.reconfigure(granterOptions(c));
+      if (shortenGrants(this.store, this.config, c, this.logger)) {
+        this.expiry.run();
+        this.publish();
+      }
+    }
     if (plan.parts.has('dnsbl')) this.pipeline.dnsbl = dnsblFrom(c);
     if (plan.parts.has('parsers')) this.pipeline.engine = engineFor(c, this.pipeline.engine);
     if (plan.parts.has('logging')) this.logger.level = c.log_level;
@@ -138,20 +158,22 @@ export class Daemon {
     this.logger.info(`configuration reloaded${plan.live.length ? ` (${plan.live.map((k) => k.key).join(', ')})` : ''}, logs reopened`);
   }
 
-  /** Ends sources (positions stored with each batch), publishers, timers and the store. */
+  /**
+   * Ends sources (positions stored with each batch), timers and publishers — the map is
+   * withdrawn, the live answerers close, so Postfix relays for nobody on popgate's word while it
+   * is down — then the store, and last the lock.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.expiry.stop();
     if (this.tickTimer) clearInterval(this.tickTimer);
     await this.sources.stop();
     await this.parts.exclusions.deny?.close();
-    for (const p of this.parts.publishers) await p.stop();
-    try {
-      if (this.store.getState('daemon_pid') === String(process.pid)) this.store.setState('daemon_pid', null);
-    } catch {
-      // The store may be what failed; closing is all that is left.
+    for (const p of this.parts.publishers) {
+      await p.stop().catch((err) => this.logger.error(`stop: ${describe(err)}; hint: popgate withdraw empties the map by hand`));
     }
     this.store.close();
+    await this.lock.release();
   }
 
   /** For tests: resolves when the publishers have nothing in hand. */

@@ -2,6 +2,7 @@
 // between them, the logs and the database.
 import type { Config } from '../config/schema.js';
 import { describe, PopgateError } from '../core/errors.js';
+import { checkDaemon } from './daemon-state.js';
 import { checkDistinct, checkMap, checkSocket } from './files.js';
 import { error, type Finding } from './finding.js';
 import { checkBrake, checkDb, checkGrace, checkLogs, checkMynetworks } from './popgate-side.js';
@@ -35,6 +36,7 @@ export async function runChecks(input: DoctorInput): Promise<Finding[]> {
     ...checkLogs(config),
     ...checkDb(config),
     ...checkBrake(config),
+    ...(await checkDaemon(config)),
     ...checkGrace(config),
   ];
 }

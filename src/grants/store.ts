@@ -67,6 +67,13 @@ export interface Store {
   nextExpiry(now: number): number | null;
   openSessions(): OpenSession[];
   audit(ip: string | null, limit: number): AuditEntry[];
+  /**
+   * A reload shortened the grace by `byMs` (0: unchanged) or max_hold to `maxHoldMs`: existing
+   * grants and open sessions shortened to match. Returns how many grants were looked at.
+   */
+  shorten(byMs: number, maxHoldMs: number, now: number): number;
+  /** Whether `ip` had a grant (new or renewed) after `since`, by the audit trail. */
+  seenSince(ip: string, since: number): boolean;
   /** Writes one audit row for something that is not a grant change (a release, a refusal). */
   note(at: number, action: string, ip: string | null, detail: string | null): void;
   getPosition(source: string): Position | null;

@@ -51,7 +51,7 @@ export class MapPublisher implements Publisher {
   async start(): Promise<void> {
     const types = await supportedMapTypes(this.o.postconfCommand);
     if (!types.has(this.o.map.type)) throw unsupportedMapType(`map ${this.name}`, this.o.map.type);
-    await this.build();
+    await this.build(this.o.text());
   }
 
   changed(): void {
@@ -64,11 +64,25 @@ export class MapPublisher implements Publisher {
     while (this.building) await this.building;
   }
 
+  /**
+   * Stops publishing and withdraws the map: Postfix relays for nobody through it while popgate
+   * is not running (the next start builds it again from the database). Throws when the empty
+   * map could not be put in place.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.settled();
-    this.runner?.close();
+    try {
+      await this.withdraw();
+    } finally {
+      this.runner?.close();
+    }
+  }
+
+  /** Publishes an empty map now, whatever the grants (stop, `popgate withdraw`). */
+  async withdraw(): Promise<void> {
+    await this.build('');
   }
 
   private loop(): void {
@@ -79,7 +93,7 @@ export class MapPublisher implements Publisher {
       while (this.dirty && !this.stopped) {
         this.dirty = false;
         try {
-          await this.build();
+          await this.build(this.o.text());
           this.failures = 0;
         } catch (err) {
           this.failures++;
@@ -100,8 +114,7 @@ export class MapPublisher implements Publisher {
   }
 
   /** One build; skipped when the content is what is already live. */
-  private async build(): Promise<void> {
-    const content = this.o.text();
+  private async build(content: string): Promise<void> {
     const { path } = this.o.map;
     if (content === this.lastContent && existsSync(path + this.suffix)) return;
     const tmp = `${path}.popgate-new`;

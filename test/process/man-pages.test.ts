@@ -73,8 +73,8 @@ suiteNeeding('man pages', SKIP, () => {
 describe('man page source', () => {
   it('a verb added to the program appears in popgate(8) with no other change', () => {
     const program = buildProgram();
-    program.command('withdraw').description('publish an empty map').option('--now', 'at once');
-    assert.match(popgate8(program, VERSION), /^\.SS "\\fBpopgate withdraw\\fR[^\n]*\n[^]*\\fB\\-\\-now\\fR/m);
+    program.command('frobnicate').description('a verb only this test adds').option('--now', 'at once');
+    assert.match(popgate8(program, VERSION), /^\.SS "\\fBpopgate frobnicate\\fR[^\n]*\n[^]*\\fB\\-\\-now\\fR/m);
   });
 
   it('roff: text never starts a request, hyphens and backslashes stay literal', () => {
