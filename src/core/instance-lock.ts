@@ -26,6 +26,8 @@ export function lockName(path: string, kind: Guarded = 'db'): string {
 export interface Holder {
   pid: number;
   since: number;
+  /** What the daemon reports about itself (`popgate status`), when it is asked through the lock. */
+  status?: unknown;
 }
 
 /** The daemon holding `path`, or null when none runs. */
@@ -41,7 +43,7 @@ export function lockHolder(path: string, kind: Guarded = 'db', timeoutMs = 2000)
       clearTimeout(timer);
       try {
         const h = JSON.parse(text) as Holder;
-        done({ pid: Number(h.pid) || 0, since: Number(h.since) || 0 });
+        done({ pid: Number(h.pid) || 0, since: Number(h.since) || 0, status: h.status });
       } catch {
         done({ pid: 0, since: 0 }); // someone holds the name, even if it says nothing useful
       }
@@ -60,12 +62,12 @@ export class InstanceLock {
    * Takes the locks of the database and of the map (when there is one), or fails (exit 75)
    * naming the daemon that holds one: two daemons on one map would overwrite each other.
    */
-  static async acquire(db: string, map: string | null): Promise<InstanceLock> {
+  static async acquire(db: string, map: string | null, status: () => unknown = () => undefined): Promise<InstanceLock> {
     const lock = new InstanceLock([]);
     const wanted: [string, Guarded][] = [[db, 'db'], ...(map ? [[map, 'map'] as [string, Guarded]] : [])];
     for (const [path, kind] of wanted) {
       if (path === ':memory:') continue;
-      const server = await bind(lockName(path, kind));
+      const server = await bind(lockName(path, kind), status);
       if (server) {
         lock.servers.push(server);
         continue;
@@ -84,10 +86,18 @@ export class InstanceLock {
   }
 }
 
-/** Binds the name, or null when another process holds it. */
-async function bind(name: string): Promise<Server | null> {
+/** Binds the name, or null when another process holds it. Each connection gets the holder's pid and status. */
+async function bind(name: string, status: () => unknown): Promise<Server | null> {
   const since = Date.now();
-  const server = createServer((s) => s.end(JSON.stringify({ pid: process.pid, since })));
+  const server = createServer((s) => {
+    let report: unknown;
+    try {
+      report = status();
+    } catch (err) {
+      report = { error: String(err) };
+    }
+    s.end(JSON.stringify({ pid: process.pid, since, status: report }));
+  });
   const bound = await new Promise<boolean>((ok, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? ok(false) : fail(err)));
     server.listen(name, () => ok(true));
