@@ -9,7 +9,7 @@ import { assemble, dnsblFrom, engineFor, granterOptions, type Parts } from './as
 import { ExpiryTimer } from './expiry.js';
 import { mapMoved, Pipeline, type Changes } from './pipeline.js';
 import { planReload, shortenGrants } from './reload.js';
-import { BrakeNotice, revokeRefused } from './revoke.js';
+import { BrakeNotice, ManualNotice, revokeRefused } from './revoke.js';
 import { SourceSet } from './sources.js';
 
 /** How often the store is asked whether the CLI (another process) changed it; held logins too. */
@@ -22,6 +22,7 @@ export class Daemon {
   private tickTimer: NodeJS.Timeout | null = null;
   private lastVersion = -1;
   private readonly brake: BrakeNotice;
+  private readonly manual: ManualNotice;
   /** While logs catch up, map changes wait for one build at the end. */
   private catchingUp = 0;
   private backlogMoved = false;
@@ -39,6 +40,7 @@ export class Daemon {
     this.sources = new SourceSet(parts.store, this.pipeline, (c) => this.onChanges(c), logger);
     this.expiry = new ExpiryTimer(parts.store, () => this.publish(), logger);
     this.brake = new BrakeNotice(logger);
+    this.manual = new ManualNotice(parts.store, logger);
   }
 
   get store() {
@@ -108,6 +110,7 @@ export class Daemon {
       const v = this.store.externalVersion();
       if (v === this.lastVersion) return;
       this.lastVersion = v;
+      this.manual.notice();
       this.brake.notice(this.parts.view);
       this.publish();
       this.expiry.run();

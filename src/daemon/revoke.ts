@@ -1,5 +1,5 @@
-// When the exclusions change (a deny file edited, a reload): grants the grant view now refuses
-// end at once, in one transaction, each logged with its reason.
+// Changes that do not come through the pipeline: exclusions that changed (a deny file edited, a
+// reload) revoke what they now refuse; the brake and actions taken by hand are said in the log.
 import type { Logger } from 'winston';
 import { describe } from '../core/errors.js';
 import type { Store } from '../grants/store.js';
@@ -38,5 +38,21 @@ export class BrakeNotice {
     if (b) this.logger.error(`emergency brake is on (applied ${new Date(b.since).toISOString()} by ${b.by}: ${b.reason}): nothing is published or granted until "popgate release"`);
     else if (this.last !== undefined) this.logger.warn('emergency brake released: granting again');
     this.last = text;
+  }
+}
+
+/** Says in the daemon's log what was done by hand (popgate grant/revoke/flush/brake/release), and by whom. */
+export class ManualNotice {
+  private last: number;
+
+  constructor(private readonly store: Store, private readonly logger: Logger) {
+    this.last = store.lastAuditId();
+  }
+
+  notice(): void {
+    for (const a of this.store.manualAfter(this.last)) {
+      this.last = a.id;
+      this.logger.info(`by hand: ${a.action}${a.ip ? ` ${a.ip}` : ''} (${a.detail})`);
+    }
   }
 }

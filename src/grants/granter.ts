@@ -7,6 +7,9 @@ import type { RateGuard, Trip } from './rate-guard.js';
 import type { Change, Store } from './store.js';
 import type { GrantView } from './view.js';
 
+/** An address granted this recently is no stranger: it does not count towards the automatic brake. */
+export const BRAKE_MEMORY_MS = 30 * 86_400_000;
+
 export interface GranterOptions {
   graceMs: number;
   maxHoldMs: number;
@@ -100,14 +103,24 @@ export class Granter {
     if (this.logger.isLevelEnabled(level)) {
       this.logger.log(level, `${change.action} ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where})${line.live ? '' : ' from backlog'}`);
     }
-    if (change.action === 'grant') {
-      const trip = this.opts.guard?.record(at, `${line.origin} (${ev.server})`, where, line.text);
+    if (change.action === 'grant' && this.opts.guard && this.counts(ev.ip, at, line)) {
+      const trip = this.opts.guard.record(at, `${line.origin} (${ev.server})`, where, line.text);
       if (trip) {
         this.brake(trip, now);
         return { ...change, tripped: true };
       }
     }
     return change;
+  }
+
+  /**
+   * Whether a new grant counts towards the automatic brake. Not from a backlog (what the server
+   * wrote while popgate was down: a cold start of a busy server is hundreds of "new" addresses a
+   * minute), and not for an address granted within BRAKE_MEMORY_MS (a restart after a flush).
+   * A storm written while popgate runs — forged or replayed lines — still counts in full.
+   */
+  private counts(ip: string, at: number, line: LogLine): boolean {
+    return line.live && !this.store.seenBetween(ip, at - BRAKE_MEMORY_MS, at);
   }
 
   private refuse(ev: AuthEvent, where: string, why: string, brake: BrakeState | null): Outcome {

@@ -48,6 +48,10 @@ export function prepare(db: Database.Database) {
     sessions: p('SELECT key, ip, user, protocol FROM sessions'),
     audit: p(`INSERT INTO audit (at, action, ip, user, server, protocol, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     auditByIp: p('SELECT at, action, ip, user, server, detail FROM audit WHERE ip = ? ORDER BY id DESC LIMIT ?'),
+    // Changes made by hand (the CLI writes `cli:USER` as the detail), after a given row.
+    manualAfter: p(`SELECT id, at, action, ip, user, server, detail FROM audit
+      WHERE id > ? AND (detail LIKE 'cli:%' OR detail LIKE 'brake (cli:%') ORDER BY id LIMIT 200`),
+    lastAuditId: p('SELECT MAX(id) FROM audit').pluck(),
     auditAll: p('SELECT at, action, ip, user, server, detail FROM audit ORDER BY id DESC LIMIT ?'),
     getPos: p('SELECT dev, ino, fingerprint, offset, line FROM positions WHERE source = ?'),
     setPos: p(`INSERT OR REPLACE INTO positions (source, dev, ino, fingerprint, offset, line, updated_at)
@@ -58,7 +62,7 @@ export function prepare(db: Database.Database) {
     // A reload with a shorter grace or max_hold: existing grants shortened by the difference
     // (login_until is the last activity plus the old grace), open sessions held no longer.
     // Whether an address had a grant before (the automatic brake counts only new ones).
-    seenSince: p("SELECT 1 FROM audit WHERE ip = ? AND at > ? AND action IN ('grant', 'renew') LIMIT 1").pluck(),
+    seenSince: p("SELECT 1 FROM audit WHERE ip = ? AND at > ? AND at < ? AND action IN ('grant', 'renew') LIMIT 1").pluck(),
     shortenLogins: p('UPDATE grants SET login_until = login_until - ? WHERE login_until > 0'),
     shortenHolds: p('UPDATE sessions SET hold_until = MIN(hold_until, opened_at + ?)'),
     recomputeAll: p(`UPDATE grants SET expires_at = MAX(login_until, manual_until,

@@ -174,8 +174,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  seenSince(ip: string, since: number): boolean {
-    return this.guard('audit', () => this.stmt.seenSince.get(ip, since) !== undefined);
+  seenBetween(ip: string, since: number, before: number): boolean {
+    return this.guard('audit', () => this.stmt.seenSince.get(ip, since, before) !== undefined);
+  }
+
+  manualAfter(id: number): (AuditEntry & { id: number })[] {
+    return this.guard('audit', () => this.stmt.manualAfter.all(id) as (AuditEntry & { id: number })[]);
+  }
+
+  lastAuditId(): number {
+    return this.guard('audit', () => (this.stmt.lastAuditId.get() as number | null) ?? 0);
   }
 
   note(at: number, action: string, ip: string | null, detail: string | null): void {

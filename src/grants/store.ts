@@ -72,8 +72,11 @@ export interface Store {
    * grants and open sessions shortened to match. Returns how many grants were looked at.
    */
   shorten(byMs: number, maxHoldMs: number, now: number): number;
-  /** Whether `ip` had a grant (new or renewed) after `since`, by the audit trail. */
-  seenSince(ip: string, since: number): boolean;
+  /** Whether `ip` had a grant (new or renewed) after `since` and before `before`, by the audit trail. */
+  seenBetween(ip: string, since: number, before: number): boolean;
+  /** Audit rows of changes made by hand (grant, revoke, flush, brake, release) after row `id`. */
+  manualAfter(id: number): (AuditEntry & { id: number })[];
+  lastAuditId(): number;
   /** Writes one audit row for something that is not a grant change (a release, a refusal). */
   note(at: number, action: string, ip: string | null, detail: string | null): void;
   getPosition(source: string): Position | null;

@@ -107,8 +107,8 @@ export async function startDaemon(settings: Record<string, string>, dir?: string
 }
 
 /** Runs the popgate CLI and returns its exit code and output. */
-export function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
+export function cli(args: string[], env: NodeJS.ProcessEnv = process.env): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000, env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -36,4 +36,17 @@ describe('reload', () => {
     await waitFor('the courier login after the reload', () => granted(d.config).includes('198.51.100.63'), 5000, 50);
     assert.equal(await d.stop(), 0);
   });
+
+  it('what is done by hand appears in the daemon log with who did it', async () => {
+    const sub = mkdtempSync(join(dir, 'hand-'));
+    const log = join(sub, 'mail.log');
+    writeFileSync(log, '');
+    const d = await startDaemon({ log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' }, sub);
+    const env = { ...process.env, SUDO_USER: 'alice-admin' };
+    assert.equal(cli(['grant', '198.51.100.71', '--config', d.config], env).code, 0);
+    assert.equal(cli(['revoke', '198.51.100.71', '--config', d.config], env).code, 0);
+    await waitFor('the daemon to say it', () => /by hand: revoke 198\.51\.100\.71 \(cli:alice-admin\)/.test(d.output()), 5000, 50);
+    assert.match(d.output(), /by hand: grant 198\.51\.100\.71 \(cli:alice-admin\)/);
+    await d.stop();
+  });
 });

@@ -123,6 +123,23 @@ describe('automatic brake', () => {
     assert.ok(errors.some((m) => m.includes('/var/log/mail.log:4: login line 4')), 'the tripping line is shown');
   });
 
+  it('a cold start reads a busy backlog without tripping; a live storm of strangers still trips', () => {
+    const { store, granter } = rig(new RateGuard({ total: rate('300/1m'), perSource: rate('100/5s') }));
+    // 400 addresses within 50 s of log time, read as a backlog at start.
+    for (let i = 0; i < 400; i++) granter.apply(ev(`198.18.${i >> 8}.${i & 255}`, NOW - 50_000 + i * 125), line(i, NOW, 'mail.log', false), NOW);
+    assert.equal(brakeState(store), null, 'a backlog never trips the automatic brake');
+    assert.equal(store.activeIps(NOW).length, 400);
+    store.flush(NOW, 'cli:test');
+    // The same users come back live after the flush: known addresses, not a storm.
+    for (let i = 0; i < 400; i++) granter.apply(ev(`198.18.${i >> 8}.${i & 255}`), line(i, NOW + 1000 + i), NOW + 1000 + i);
+    assert.equal(brakeState(store), null, 'addresses granted within 30 days do not count');
+    // Strangers, live, 150 within 5 s: that is the storm the brake is for.
+    const outs = [];
+    for (let i = 0; i < 150; i++) outs.push(granter.apply(ev(`198.19.0.${i}`), line(i, NOW + 2000 + i), NOW + 2000 + i).action);
+    assert.equal(brakeState(store)?.by, 'auto');
+    assert.ok(outs.includes('refused'));
+  });
+
   it('renewals do not count', () => {
     const { store, granter } = rig(new RateGuard({ total: null, perSource: rate('2/10s') }));
     for (let i = 0; i < 10; i++) granter.apply(ev('198.51.100.1'), line(i, NOW + i), NOW + i);
