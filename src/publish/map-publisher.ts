@@ -1,14 +1,16 @@
 // Publishes grants as a Postfix access map: sorted text → `postmap TYPE:` under a new name →
 // rename over the live files, so smtpd sees the old map or the new one, never half of one.
 // One build at a time; changes during a build make exactly one more build after it.
-import { existsSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Logger } from 'winston';
 import { describe, PublishError, UnavailableError } from '../core/errors.js';
 import { unsupportedMapType } from '../postfix/hints.js';
 import { PostmapRunner } from '../postfix/postmap-runner.js';
 import { builtSuffix, type MapSpec } from '../postfix/map-spec.js';
 import { postmap, supportedMapTypes } from '../postfix/tools.js';
+import { checkMapDir, cleanUp, exists, removedFrom, swapInReserve, writeNew } from './map-files.js';
+import { publishedAddresses } from './published-map.js';
 import type { Publisher } from './publisher.js';
 
 export interface MapPublisherOptions {
@@ -38,6 +40,8 @@ export class MapPublisher implements Publisher {
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly runner: PostmapRunner | null;
+  /** The reserve empty map's text name (built: + suffix). */
+  private readonly reserve: string;
   /** Count of builds that reached the live map (benchmarks and tests read it). */
   builds = 0;
 
@@ -46,12 +50,21 @@ export class MapPublisher implements Publisher {
     this.name = `${options.map.type}:${options.map.path}`;
     this.suffix = builtSuffix(options.map.type);
     this.runner = options.residentPostmap ? new PostmapRunner(options.postmapCommand) : null;
+    this.reserve = `${options.map.path}.popgate-empty`;
   }
 
   async start(): Promise<void> {
     const types = await supportedMapTypes(this.o.postconfCommand);
     if (!types.has(this.o.map.type)) throw unsupportedMapType(`map ${this.name}`, this.o.map.type);
-    await this.build(this.o.text());
+    checkMapDir(this.o.map.path);
+    const content = this.o.text();
+    try {
+      await this.build(content);
+    } catch (err) {
+      await this.failClosed(content, err);
+      throw err;
+    }
+    await this.prepareReserve();
   }
 
   changed(): void {
@@ -80,9 +93,39 @@ export class MapPublisher implements Publisher {
     }
   }
 
-  /** Publishes an empty map now, whatever the grants (stop, `popgate withdraw`). */
+  /** Publishes an empty map now, whatever the grants (stop, `popgate withdraw`); the reserve when a build cannot. */
   async withdraw(): Promise<void> {
-    await this.build('');
+    try {
+      await this.build('');
+    } catch (err) {
+      if (!(await this.failClosed('', err, true))) throw err;
+    }
+  }
+
+  /** The pre-built empty map (see map-files.ts), made again after it was used. */
+  private async prepareReserve(): Promise<void> {
+    if (exists(this.reserve + this.suffix)) return;
+    try {
+      await this.postmapNew(this.reserve, '');
+    } catch (err) {
+      this.o.logger.warn(`${describe(err)}; without the reserve empty map a full disk cannot withdraw ${this.name}`);
+    }
+  }
+
+  /**
+   * A build failed. When the live map holds addresses that must go (expired, revoked, braked), it
+   * is replaced by the reserve empty map: Postfix relays for nobody through it rather than for
+   * the wrong ones. True when that happened.
+   */
+  private async failClosed(content: string, err: unknown, always = false): Promise<boolean> {
+    const live = this.lastContent ?? (publishedAddresses(this.o.map)?.map((ip) => `${ip}\t`).join('\n') ?? '');
+    if (!always && removedFrom(live, content) === 0) return false;
+    const { path } = this.o.map;
+    if (!(await swapInReserve(this.reserve + this.suffix, path + this.suffix).catch(() => false))) return false;
+    await rm(path, { force: true }).catch(() => {}); // its text no longer says what Postfix reads
+    this.lastContent = '';
+    this.o.logger.error(`${this.name}: cannot be rebuilt (${describe(err)}); the empty reserve map is in place, so Postfix relays for nobody through it until a build succeeds`);
+    return true;
   }
 
   private loop(): void {
@@ -92,14 +135,17 @@ export class MapPublisher implements Publisher {
       await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.dirty && !this.stopped) {
         this.dirty = false;
+        const content = this.o.text();
         try {
-          await this.build(this.o.text());
+          await this.build(content);
           this.failures = 0;
+          await this.prepareReserve();
         } catch (err) {
           this.failures++;
           this.dirty = true;
           const wait = Math.min(this.o.maxRetryMs ?? 30_000, 500 * 2 ** Math.min(this.failures, 10));
-          this.o.logger.error(`${describe(err)} (retrying in ${Math.round(wait / 1000)} s; Postfix keeps the previous map)`);
+          const closed = await this.failClosed(content, err);
+          this.o.logger.error(`${describe(err)} (retrying in ${Math.round(wait / 1000)} s; ${closed ? 'the map is empty meanwhile' : 'Postfix keeps the previous map, which holds no address that must go'})`);
           this.retryTimer = setTimeout(() => {
             this.retryTimer = null;
             this.loop();
@@ -113,29 +159,39 @@ export class MapPublisher implements Publisher {
     });
   }
 
-  /** One build; skipped when the content is what is already live. */
-  private async build(content: string): Promise<void> {
-    const { path } = this.o.map;
-    if (content === this.lastContent && existsSync(path + this.suffix)) return;
-    const tmp = `${path}.popgate-new`;
+  /** Writes `content` to a new text file at `file` and runs postmap on it (`file` + suffix is built). */
+  private async postmapNew(file: string, content: string): Promise<void> {
     try {
       // The text is written synchronously (a new file: microseconds, ~2 ms for 100k grants), where
       // a trip through libuv's thread pool costs up to milliseconds on a busy machine. postmap,
       // the slow part, runs as a child process: the event loop goes on meanwhile.
-      writeFileSync(tmp, content, { mode: 0o644 });
-      if (this.runner) await this.runner.build(this.o.map.type, tmp);
-      else await postmap(this.o.postmapCommand, this.o.map.type, tmp);
+      await writeNew(file, content);
+      await rm(file + this.suffix, { force: true });
+      if (this.runner) await this.runner.build(this.o.map.type, file);
+      else await postmap(this.o.postmapCommand, this.o.map.type, file);
+    } catch (err) {
+      await cleanUp(file, this.suffix);
+      if (err instanceof PublishError || err instanceof UnavailableError) throw err;
+      throw new PublishError(`map ${this.name}`, `cannot write (${describe(err)})`,
+        /ENOSPC/.test(describe(err)) ? 'the disk is full: free space' : `check that ${dirname(file)} exists and is writable`, err);
+    }
+  }
+
+  /** One build; skipped when the content is what is already live. */
+  private async build(content: string): Promise<void> {
+    const { path } = this.o.map;
+    if (content === this.lastContent && exists(path + this.suffix)) return;
+    const tmp = `${path}.popgate-new`;
+    await this.postmapNew(tmp, content);
+    try {
       // The built file first: that is what smtpd reads; the text follows for people and postmap -q.
       // Renames in the thread pool: over an existing file ext4 starts writing the new one back
       // (auto_da_alloc), which can block for milliseconds.
       await rename(tmp + this.suffix, path + this.suffix);
       await rename(tmp, path);
     } catch (err) {
-      await rm(tmp, { force: true }).catch(() => {});
-      await rm(tmp + this.suffix, { force: true }).catch(() => {});
-      if (err instanceof PublishError || err instanceof UnavailableError) throw err;
-      throw new PublishError(`map ${this.name}`, `cannot write (${describe(err)})`,
-        /ENOSPC/.test(describe(err)) ? 'the disk is full: free space; the old map stays in use' : `check that ${path}'s directory exists and is writable`, err);
+      await cleanUp(tmp, this.suffix);
+      throw new PublishError(`map ${this.name}`, `cannot rename the new map into place (${describe(err)})`, `check ${dirname(path)}`, err);
     }
     this.lastContent = content;
     this.builds++;

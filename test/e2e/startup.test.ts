@@ -55,6 +55,18 @@ suiteNeeding('start-up checks', skip, () => {
     assert.equal(spawnSync('postmap', ['-q', '198.51.100.77', `hash:${map}`], { encoding: 'utf8' }).stdout.trim(), 'OK');
   });
 
+  it('without a daemon, a revoke whose map cannot be rebuilt says so and exits 75', () => {
+    const map = join(dir, 'fail-map');
+    const db = join(dir, 'fail.sqlite');
+    writeFileSync(join(dir, 'fail.cf'), `db = ${db}\nmap = hash:${map}\npostmap_command = /bin/false\n`);
+    new SqliteStore(db).close();
+    for (const args of [['revoke', '198.51.100.79'], ['flush'], ['brake']]) {
+      const r = spawnSync(process.execPath, [CLI, ...args, '--config', join(dir, 'fail.cf')], { encoding: 'utf8' });
+      assert.equal(r.status, 75, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, /the change is stored, but the daemon is not running and the map could not be rebuilt: Postfix still uses the old one/);
+    }
+  });
+
   it('builds the map from the database at start', async () => {
     const map = join(dir, 'start-map');
     const db = join(dir, 'start.sqlite');
