@@ -326,7 +326,9 @@ uninstall() {
   if [ -n "$purge" ]; then
     local db=${EFF[db]:-$STATE/popgate.sqlite}
     rm -f "$db" "$db-wal" "$db-shm" "$db-journal" "$db.lock"
-    if [ "$map" != none ]; then rmdir "$(dirname "${map#*:}")" 2>/dev/null || true; fi
+    # The map directory of this config, and the default one a mode switch may have left.
+    if [ "$map" != none ]; then rm -f "$(dirname "${map#*:}")"/popgate*; rmdir "$(dirname "${map#*:}")" 2>/dev/null || true; fi
+    if [ -d "$STATE/map" ]; then rm -f "$STATE/map"/popgate*; rmdir "$STATE/map" 2>/dev/null || true; fi
     rmdir "$(dirname "$db")" 2>/dev/null || warn "$(dirname "$db") is not empty: left in place"
     rm -rf "$(dirname "$CONF")" "$LOGFILE"
     getent passwd "$ACCOUNT" >/dev/null && userdel "$ACCOUNT" && say "removed the user $ACCOUNT"
@@ -435,8 +437,10 @@ read_config
 old_map=
 conf_backup() { [ -e "$CONF.popgate-$STAMP" ] || cp -p "$CONF" "$CONF.popgate-$STAMP"; }
 cfdir=${PFDIR:-$(pc -h config_directory)}
-# The map moves out of Postfix's config directory to where only popgate writes.
-if [ "${EFF[map]}" != none ] && [ "$(dirname "${EFF[map]#*:}")" = "$cfdir" ]; then
+# The map moves out of Postfix's config directory (the old default was /etc/postfix/popgate) to
+# where only popgate writes.
+mapdir_now=$(dirname "${EFF[map]#*:}")
+if [ "${EFF[map]}" != none ] && { [ "$mapdir_now" = "$cfdir" ] || { [ -z "$ROOT" ] && [ "$mapdir_now" = /etc/postfix ]; }; }; then
   old_map=${EFF[map]}
   conf_backup
   set_conf map "${old_map%%:*}:$STATE/map/popgate"
