@@ -44,6 +44,33 @@ export const MIGRATIONS: readonly string[] = [
   // (a NAT gateway can hold hundreds): MAX(hold_until) WHERE ip = ? reads the index's last entry.
   `CREATE INDEX sessions_ip_hold ON sessions(ip, hold_until);
    DROP INDEX sessions_ip;`,
+  // 3: the outbox of a writer to the shared PostgreSQL store (src/multihost/): every grant change
+  // is queued by these triggers in the transaction that makes it, so none is lost or reordered.
+  // They fire only while the state row 'outbox' exists (store = postgresql://…); AUTOINCREMENT
+  // never reuses a sequence number, which the shared store dedupes on.
+  `CREATE TABLE outbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL,               -- login, update, revoke, flush, brake, release
+     ip TEXT, at INTEGER NOT NULL,     -- when it happened (ms, this host's clock)
+     expires_at INTEGER,               -- the grant's local expiry after it (login, update)
+     user TEXT, server TEXT, protocol TEXT, detail TEXT
+   );
+   CREATE TRIGGER outbox_login AFTER INSERT ON audit
+     WHEN NEW.action IN ('grant', 'renew') AND NEW.ip IS NOT NULL AND EXISTS (SELECT 1 FROM state WHERE key = 'outbox')
+     BEGIN INSERT INTO outbox (kind, ip, at, expires_at, user, server, protocol)
+       SELECT 'login', ip, NEW.at, expires_at, user, server, protocol FROM grants WHERE ip = NEW.ip; END;
+   CREATE TRIGGER outbox_update AFTER UPDATE OF expires_at ON grants
+     WHEN NEW.expires_at <> OLD.expires_at AND NEW.last_login = OLD.last_login AND EXISTS (SELECT 1 FROM state WHERE key = 'outbox')
+     BEGIN INSERT INTO outbox (kind, ip, at, expires_at) VALUES ('update', NEW.ip, CAST(unixepoch('subsec') * 1000 AS INTEGER), NEW.expires_at); END;
+   CREATE TRIGGER outbox_revoke AFTER INSERT ON audit
+     WHEN NEW.action IN ('revoke', 'flush') AND EXISTS (SELECT 1 FROM state WHERE key = 'outbox')
+     BEGIN INSERT INTO outbox (kind, ip, at, detail) VALUES (NEW.action, NEW.ip, NEW.at, NEW.detail); END;
+   CREATE TRIGGER outbox_brake AFTER INSERT ON state
+     WHEN NEW.key = 'brake' AND EXISTS (SELECT 1 FROM state WHERE key = 'outbox')
+     BEGIN INSERT INTO outbox (kind, at, detail) VALUES ('brake', CAST(unixepoch('subsec') * 1000 AS INTEGER), NEW.value); END;
+   CREATE TRIGGER outbox_release AFTER DELETE ON state
+     WHEN OLD.key = 'brake' AND EXISTS (SELECT 1 FROM state WHERE key = 'outbox')
+     BEGIN INSERT INTO outbox (kind, at) VALUES ('release', CAST(unixepoch('subsec') * 1000 AS INTEGER)); END;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
