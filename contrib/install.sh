@@ -391,8 +391,10 @@ mkdir -p "$(dirname "$BIN")"
 ln -sfn "$LIB/dist/src/cli/main.js" "$BIN"
 "$BIN" --version >/dev/null || die "the installed $BIN does not run" "see the error above"
 node "$LIB/dist/src/man/generate.js" "$MANDIR" >/dev/null || warn "could not write the man pages"
-install -D -m 0644 "$REPO/contrib/completion/popgate" "$COMPLETION"
+# The old installer linked these into the clone: replace the links, do not write through them.
+rm -f "$DOCDIR/README.md" "$COMPLETION"
 install -D -m 0644 "$REPO/README.md" "$DOCDIR/README.md"
+install -D -m 0644 "$REPO/contrib/completion/popgate" "$COMPLETION"
 say "installed $BIN -> $LIB, man pages popgate(8) popgate.cf(5), bash completion"
 
 # ---- 3. the account the daemon runs as -----------------------------------------------------------
