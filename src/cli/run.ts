@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { describe } from '../core/errors.js';
+import { describe, type PopgateError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { Daemon } from '../daemon/daemon.js';
 import { act, withCommon, type CommonOptions } from './common.js';
@@ -48,13 +48,18 @@ export function register(program: Command): void {
         const config = read();
         const logger = createLogger(config.log_level);
         process.umask(0o022);
-        const daemon = await Daemon.start(config, logger);
+        let fatal: PopgateError | null = null;
+        let stop: (why: string) => void = () => {};
+        const daemon = await Daemon.start(config, logger, (err) => {
+          fatal = err;
+          stop('fatal');
+        });
         await new Promise<void>((resolve) => {
           let stopping = false;
-          const stop = (sig: string) => {
+          stop = (why: string) => {
             if (stopping) return;
             stopping = true;
-            logger.info(`${sig}: stopping`);
+            logger.info(`${why}: stopping`);
             daemon.stop().then(resolve, (err) => {
               logger.error(`stop: ${describe(err)}`);
               resolve();
@@ -73,6 +78,7 @@ export function register(program: Command): void {
             daemon.reload(next).catch((err) => logger.error(`reload: ${describe(err)}`));
           });
         });
+        if (fatal) throw fatal;
         logger.info('stopped');
       }),
     );

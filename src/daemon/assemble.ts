@@ -63,7 +63,8 @@ function publishersFor(config: Config, view: GrantView, logger: Logger): Publish
 
 export async function assemble(config: Config, logger: Logger): Promise<Parts> {
   const exclusions = await loadExclusions(config, logger);
-  const store = new SqliteStore(config.db);
+  // A CLI write holding the lock makes a batch fail fast and retry, instead of blocking answers.
+  const store = new SqliteStore(config.db, { busyMs: 100 });
   const view = new GrantView(store, exclusions);
   const engine = engineFor(config);
   // Open sessions outlive a restart: their logouts must still find their addresses.

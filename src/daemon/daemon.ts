@@ -2,7 +2,7 @@
 // logins, changes the CLI made), reload on SIGHUP, and stop. A line's way through is pipeline.ts.
 import type { Logger } from 'winston';
 import type { Config } from '../config/schema.js';
-import { describe } from '../core/errors.js';
+import { describe, EXIT, PopgateError } from '../core/errors.js';
 import { InstanceLock } from '../core/instance-lock.js';
 import { loadExclusions } from '../grants/exclusions.js';
 import { assemble, dnsblFrom, engineFor, granterOptions, type Parts } from './assemble.js';
@@ -27,6 +27,9 @@ export class Daemon {
   private catchingUp = 0;
   private backlogMoved = false;
   private stopping = false;
+  private onFatal: (err: PopgateError) => void = () => {};
+  /** The database file opened at start. */
+  private readonly dbId: string | null;
   /** Publishers started: before that, their own start publishes the current state. */
   private publishing = false;
 
@@ -40,6 +43,7 @@ export class Daemon {
     this.sources = new SourceSet(parts.store, this.pipeline, (c) => this.onChanges(c), logger);
     this.expiry = new ExpiryTimer(parts.store, () => this.publish(), logger);
     this.brake = new BrakeNotice(logger);
+    this.dbId = parts.store.fileId();
     this.manual = new ManualNotice(parts.store, logger);
   }
 
@@ -47,7 +51,11 @@ export class Daemon {
     return this.parts.store;
   }
 
-  static async start(config: Config, logger: Logger): Promise<Daemon> {
+  /**
+   * `onFatal`: the daemon cannot go on safely (its database was replaced): the caller stops it,
+   * which withdraws the map, and exits non-zero.
+   */
+  static async start(config: Config, logger: Logger, onFatal: (err: PopgateError) => void = () => {}): Promise<Daemon> {
     // Before anything is opened: a second daemon must not touch the map or the database.
     const lock = await InstanceLock.acquire(config.db, config.map?.path ?? null);
     let parts: Parts;
@@ -58,6 +66,7 @@ export class Daemon {
       throw err;
     }
     const d = new Daemon(config, logger, parts, lock);
+    d.onFatal = onFatal;
     try {
       d.expiry.run();
       d.brake.notice(d.parts.view);
@@ -100,8 +109,20 @@ export class Daemon {
   }
 
   private tick(): void {
+    if (this.dbId !== this.store.fileId()) {
+      this.fatal(`the database file was ${this.store.fileId() ? 'replaced' : 'removed'} while popgate ran`, 'popgate stops (the map withdrawn) so that a restart opens the file at db; the database it had open is gone');
+      return;
+    }
     this.pollExternal();
     this.pipeline.release().then((c) => this.onChanges(c), (err) => this.logger.error(`held logins: ${describe(err)}`));
+  }
+
+  private fatal(what: string, hint: string): void {
+    if (this.stopping) return;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    const err = new PopgateError('STORE', this.config.db, what, hint, { exitCode: EXIT.TEMPFAIL });
+    this.logger.error(err.message);
+    this.onFatal(err);
   }
 
   /** A CLI verb (grant, revoke, brake, …) committed: publish it and look at expiry again. */

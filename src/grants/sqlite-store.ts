@@ -1,12 +1,13 @@
 // Store on SQLite (better-sqlite3, WAL): every change is a prepared statement inside a transaction.
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, StoreError } from '../core/errors.js';
+import { describe, EXIT, StoreError } from '../core/errors.js';
 import type { Grant, Protocol } from '../core/types.js';
 import { migrate } from './schema.js';
 import { prepare, type Statements } from './sqlite-sql.js';
-import type { AuditEntry, Change, LoginRecord, OpenSession, Position, Store } from './store.js';
+import { queryHistory } from './sqlite-history.js';
+import type { AuditContext, AuditEntry, Change, HistoryEntry, HistoryQuery, LoginRecord, OpenSession, Position, Store } from './store.js';
 
 interface GrantRow {
   ip: string;
@@ -19,27 +20,61 @@ interface GrantRow {
   open_sessions: number;
 }
 
+/** A new database is created 0640 (it holds user names); SQLite gives its -wal and -shm the same mode. */
+function createPrivate(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  try {
+    closeSync(openSync(path, 'wx', 0o640));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/** Why a database cannot be opened, and what to do: a damaged file is not a passing problem. */
+function openError(path: string, err: unknown): StoreError {
+  const why = describe(err);
+  if (/SQLITE_(CORRUPT|NOTADB)|malformed|not a database/i.test(why)) {
+    return new StoreError(path, `the grant database is damaged (${why})`,
+      `move it aside (mv ${path} ${path}.damaged) and start popgate: it makes a new one, reads the logs again and grants only logins younger than the grace; the audit trail stays in the old file`, err, EXIT.DATAERR);
+  }
+  return new StoreError(path, `cannot open the grant database (${why})`, 'check that the directory exists and is writable by the user popgate runs as, and that the disk is not full', err);
+}
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmt: Statements;
   readonly path: string;
 
-  constructor(path: string, options: { readonly?: boolean } = {}) {
+  /**
+   * `busyMs`: how long a write waits for another process's lock. The wait blocks the thread, so
+   * the daemon keeps it short (its batches are retried) and live answers never stall behind it.
+   */
+  constructor(path: string, options: { readonly?: boolean; busyMs?: number } = {}) {
     this.path = path;
     try {
-      if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+      if (path !== ':memory:' && !options.readonly) createPrivate(path);
       this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma(`busy_timeout = ${options.busyMs ?? 5000}`);
       if (!options.readonly) {
         this.db.pragma('journal_mode = WAL');
         this.db.pragma('synchronous = NORMAL');
         migrate(this.db);
       }
     } catch (err) {
-      throw new StoreError(path, `cannot open the grant database (${describe(err)})`,
-        'check that the directory exists and is writable by the user popgate runs as, and that the disk is not full', err);
+      throw openError(path, err);
     }
     this.stmt = prepare(this.db);
+  }
+
+  /** The file's identity, to notice when it is replaced or removed under a running daemon. */
+  fileId(): string | null {
+    if (this.path === ':memory:') return null;
+    try {
+      const st = statSync(this.path);
+      return `${st.dev}:${st.ino}`;
+    } catch {
+      return null;
+    }
   }
 
   private guard<T>(what: string, fn: () => T): T {
@@ -70,17 +105,18 @@ export class SqliteStore implements Store {
         ? this.stmt.renewLogin.get(until, rec.at, rec.user, rec.server, rec.protocol, until, rec.ip, rec.ip)
         : this.stmt.insertLogin.get(rec.ip, until, rec.ip, until, rec.at, rec.at, rec.user, rec.server, rec.protocol)) as number;
       const action = exists ? 'renew' : 'grant';
-      this.stmt.audit.run(rec.at, action, rec.ip, rec.user, rec.server, rec.protocol, rec.origin);
+      this.stmt.auditEvent.run(rec.at, action, rec.ip, rec.user, rec.server, rec.protocol, null, rec.origin);
       return { action, ip: rec.ip, before, after };
     });
   }
 
-  logout(session: string, at: number, graceMs: number): Change | null {
+  logout(session: string, at: number, graceMs: number, ctx?: AuditContext): Change | null {
     return this.guard('logout', () => {
       const ip = this.stmt.endSession.get(session) as string | undefined;
       if (ip === undefined) return null;
       const before = (this.stmt.expiresOf.get(ip) as number | undefined) ?? null;
       const after = (this.stmt.extendLogin.get(at + graceMs, at + graceMs, ip, ip) as number | undefined) ?? null;
+      if (ctx) this.stmt.auditEvent.run(at, 'logout', ip, ctx.user, ctx.server, ctx.protocol, null, ctx.origin);
       return { ip, before, after };
     });
   }
@@ -186,8 +222,20 @@ export class SqliteStore implements Store {
     return this.guard('audit', () => (this.stmt.lastAuditId.get() as number | null) ?? 0);
   }
 
-  note(at: number, action: string, ip: string | null, detail: string | null): void {
-    this.guard('audit', () => this.stmt.audit.run(at, action, ip, null, null, null, detail));
+  note(at: number, action: string, ip: string | null, detail: string | null, ctx?: AuditContext): void {
+    this.guard('audit', () => this.stmt.auditEvent.run(at, action, ip, ctx?.user ?? null, ctx?.server ?? null, ctx?.protocol ?? null, detail, ctx?.origin ?? null));
+  }
+
+  history(q: HistoryQuery): HistoryEntry[] {
+    return this.guard('history', () => queryHistory(this.db, q));
+  }
+
+  pruneAudit(before: number, max: number): number {
+    return this.guard('audit retention', () => this.stmt.pruneAudit.run(max, before).changes);
+  }
+
+  counts(now: number): { grants: number; sessions: number } {
+    return this.guard('count', () => ({ grants: this.stmt.countGrants.get(now) as number, sessions: this.stmt.countSessions.get() as number }));
   }
 
   getPosition(source: string): Position | null {

@@ -38,6 +38,56 @@ export interface AuditEntry {
   detail: string | null;
 }
 
+/** The parsed event behind an audit row: who, which server, and the log line (`file:line`). */
+export interface AuditContext {
+  user: string | null;
+  server: string;
+  protocol: Protocol | null;
+  origin: string;
+}
+
+/** An audit row as `popgate history` shows it. */
+export interface HistoryEntry extends AuditEntry {
+  id: number;
+  protocol: string | null;
+  origin: string | null;
+}
+
+/** Which rows `history` returns: the newest `limit` that match, oldest first. */
+export interface HistoryQuery {
+  ip?: string;
+  user?: string;
+  /** Rows at or after this time (ms). */
+  since?: number;
+  actions?: readonly string[];
+  limit: number;
+}
+
+/** The parsed event behind an audit row: who, which server, and the log line (`file:line`). */
+export interface AuditContext {
+  user: string | null;
+  server: string;
+  protocol: Protocol | null;
+  origin: string;
+}
+
+/** An audit row as `popgate history` shows it. */
+export interface HistoryEntry extends AuditEntry {
+  id: number;
+  protocol: string | null;
+  origin: string | null;
+}
+
+/** Which rows `history` returns: the newest `limit` that match, oldest first. */
+export interface HistoryQuery {
+  ip?: string;
+  user?: string;
+  /** Rows at or after this time (ms). */
+  since?: number;
+  actions?: readonly string[];
+  limit: number;
+}
+
 /** What a login or logout did to one address's expiry (null: no grant row before / after). */
 export interface Change {
   ip: string;
@@ -51,7 +101,7 @@ export interface Store {
   /** Records a login: creates or renews the grant. */
   login(rec: LoginRecord, graceMs: number, maxHoldMs: number): Change & { action: 'grant' | 'renew' };
   /** Closes a session; the grace then counts from `at`. Null when no such session was open. */
-  logout(session: string, at: number, graceMs: number): Change | null;
+  logout(session: string, at: number, graceMs: number, ctx?: AuditContext): Change | null;
   /** A grant by hand, valid until `until` (never shortens a longer one). */
   grantManual(ip: string, until: number, now: number, who: string): 'grant' | 'renew';
   revoke(ip: string, now: number, who: string): boolean;
@@ -78,13 +128,21 @@ export interface Store {
   manualAfter(id: number): (AuditEntry & { id: number })[];
   lastAuditId(): number;
   /** Writes one audit row for something that is not a grant change (a release, a refusal). */
-  note(at: number, action: string, ip: string | null, detail: string | null): void;
+  note(at: number, action: string, ip: string | null, detail: string | null, ctx?: AuditContext): void;
+  /** Audit rows for `popgate history`. */
+  history(q: HistoryQuery): HistoryEntry[];
+  /** Deletes at most `max` of the oldest audit rows written before `before`; returns how many. */
+  pruneAudit(before: number, max: number): number;
+  /** Active grants at `now` and open sessions, counted (`popgate status`, metrics). */
+  counts(now: number): { grants: number; sessions: number };
   getPosition(source: string): Position | null;
   setPosition(source: string, pos: Position, now: number): void;
   getState(key: string): string | null;
   setState(key: string, value: string | null): void;
   /** Runs `fn` in one transaction: all of it is stored, or none. */
   transaction<T>(fn: () => T): T;
+  /** The identity of the backing file (`dev:ino`), null when there is none: noticed when it is replaced. */
+  fileId(): string | null;
   /** Changes when another process commits (PRAGMA data_version). */
   externalVersion(): number;
   close(): void;
