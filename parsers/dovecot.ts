@@ -14,7 +14,7 @@ const LEVEL = '(?:Info: )?';
 // Fields after lip=: mpid, TLS / secured / `TLS handshaking: …` notes, and the custom
 // login_log_format_elements that carry no client text (ports, pids); session last.
 const NOTE = '[A-Za-z][A-Za-z0-9 :._()/-]{0,200}';
-const TRAILER = `(?:, (?:mpid|pid|rport|lport)=\\d{1,10})*(?:, ${NOTE}){0,6}?(?:, session=<(?<session>${SESSION_ID})>)?`;
+const TRAILER = `(?:, (?:mpid=(?<pid>\\d{1,10})|(?:pid|rport|lport)=\\d{1,10}))*(?:, ${NOTE}){0,6}?(?:, session=<(?<session>${SESSION_ID})>)?`;
 const LOGIN = `(?:Login|Logged in): user=<(?<user>${USER_TEXT})>, method=${MECH}, rip=(?<ip>${IP}), lip=${IP}${TRAILER}`;
 
 // login_log_format_elements in any order, some missing, extra ones (rport=, lport=, real_rip=,
@@ -34,6 +34,7 @@ const HEAD = `(?<proto>pop3|imap)-login: ${LEVEL}(?:Login|Logged in)(?:: | \\[)`
 const USER = `user=<(?<user>(?:(?!, (?:${CLIENT_KEYS})=<).){0,256}?)>`;
 /** A session= among the elements before the user (server-written): looked ahead at, not consumed. */
 const SESSION_BEFORE = `(?:(?=(?:(?:${E}|rip=${IP}), ){0,16}session=<(?<session>${SESSION_ID})>, )|)`;
+const END = '(?:Disconnected|Logged out|Connection closed)(?:[:( ].{0,2048})?';
 const SESSION_AFTER = `(?:, ${E}){0,16}, session=<(?<session>${SESSION_ID})>(?:, ${E}){0,16}`;
 
 export const dovecot: ParserSpec = {
@@ -56,14 +57,21 @@ export const dovecot: ParserSpec = {
     { id: 'login-rip-first', kind: 'login', pattern: anchored(`${HEAD}${SESSION_BEFORE}(?:${E2}, ){0,16}rip=(?<ip>${IP}), (?:${E2}, ){0,16}${USER}(?:, ${E2}){0,16}\\]?`) },
     {
       // mail_log_prefix: `%s(%u)<%{pid}><%{session}>: ` (default), with `,%r` after the user, or
-      // `%s(%u)<%{session}>: `. Without the session (`%s(%u)<%{pid}>: `) the end cannot be tied to
-      // its login here (the `<pid>` reads as a session id no login has).
+      // `%s(%u)<%{session}>: `. A bracket of 1-10 digits alone is a pid, never a session id
+      // (Dovecot's are 16 or more base64 characters): the rule below reads it.
       id: 'logout',
       kind: 'logout',
       pattern: anchored(
-        `(?<proto>pop3|imap)\\((?<user>${USER_TEXT})\\)(?:<\\d{1,10}>)?<(?<session>${SESSION_ID})>: ${LEVEL}`,
-        '(?:Disconnected|Logged out|Connection closed)(?:[:( ].{0,2048})?',
+        `(?<proto>pop3|imap)\\((?<user>${USER_TEXT})\\)(?:<\\d{1,10}>)?<(?!\\d{1,10}>)(?<session>${SESSION_ID})>: ${LEVEL}`,
+        END,
       ),
+    },
+    {
+      // `%s(%u)<%{pid}>: ` (no session): the end names only the mail process, the login's mpid=.
+      // The user text is greedy, so the last `)<pid>: ` (Dovecot's own) is the one read.
+      id: 'logout-pid',
+      kind: 'logout',
+      pattern: anchored(`(?<proto>pop3|imap)\\((?<user>${USER_TEXT})\\)<(?<pid>\\d{1,10})>: ${LEVEL}`, END),
     },
   ],
 };

@@ -30,7 +30,7 @@ export const NOT_LOGINS: readonly NotLoginRule[] = [
   { server: 'dovecot', id: 'auth-process', reason: 'Dovecot auth process (a password check: mismatch, unknown user…), not a login', tags: DOVECOT, untagged: true,
     pattern: anchored(`auth(?:-worker)?(?:\\(\\d{1,10}\\))?: ${LEVEL}${REST}`) },
   { server: 'dovecot', id: 'login-not-completed', reason: 'Dovecot login process: the client did not log in (auth failed, aborted, closed, TLS failed)', tags: DOVECOT, untagged: true,
-    pattern: anchored(`[a-z]{2,12}-login: ${LEVEL}(?:Disconnected|Aborted login|Login aborted|Connection closed|Maximum number of|Timeout)${REST}`) },
+    pattern: anchored(`[a-z0-9]{2,12}-login: ${LEVEL}(?:Disconnected|Aborted login|Login aborted|Connection closed|Maximum number of|Timeout)${REST}`) },
   { server: 'dovecot', id: 'other-service', reason: 'Dovecot SMTP submission / ManageSieve login: not POP or IMAP', tags: DOVECOT, untagged: true,
     pattern: anchored(`(?:submission|managesieve)-login: ${LEVEL}(?:Login|Logged in)${REST}`) },
   // Courier

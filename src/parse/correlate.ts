@@ -19,7 +19,7 @@ interface Held {
 }
 
 export interface CorrelatorLimits {
-  /** Most open sessions remembered for logout correlation. */
+  /** Most open sessions remembered for logout correlation (also the most pid aliases). */
   maxSessions?: number;
   /** Most pending `connect` lines remembered for two-line servers. */
   maxLinks?: number;
@@ -73,9 +73,12 @@ export class Correlator {
   private readonly sessions: BoundedMap<SessionInfo>;
   private readonly links: BoundedMap<{ ip: string; at: number }>;
   private readonly holds: BoundedMap<Held>;
+  /** A mail process's pid key → the session key of the login that started it (see `alias`). */
+  private readonly aliases: BoundedMap<string>;
 
   constructor(limits: CorrelatorLimits = {}) {
     this.sessions = new BoundedMap(limits.maxSessions ?? 100_000);
+    this.aliases = new BoundedMap(limits.maxSessions ?? 100_000);
     this.links = new BoundedMap(limits.maxLinks ?? 10_000);
     this.holds = new BoundedMap(limits.maxHolds ?? 10_000);
   }
@@ -91,6 +94,20 @@ export class Correlator {
 
   closeSession(key: string): SessionInfo | undefined {
     return this.sessions.take(key);
+  }
+
+  /**
+   * A login that names both its session and the process that serves it (Dovecot's mpid=): a
+   * session end that only names the process (mail_log_prefix without %{session}) finds it. A pid
+   * used again by a later login points to that one.
+   */
+  alias(pidKey: string, sessionKey: string): void {
+    this.aliases.set(own(pidKey), own(sessionKey));
+  }
+
+  /** The session key a session end names, through its pid alias when it has one (used up). */
+  resolve(key: string): string {
+    return this.aliases.take(key) ?? key;
   }
 
   link(key: string, ip: string, at: number): void {

@@ -4,6 +4,7 @@
 import type { AuthEvent, Found, LogLine, Protocol } from '../core/types.js';
 import { canonicalIp } from '../net/ip.js';
 import { Correlator, type CorrelatorLimits } from './correlate.js';
+import { notALoginPrefix } from './not-login.js';
 import { splitPrefix, type Prefix } from './prefix.js';
 import { hasNeedle, MAX_LINE, Router, type SourceState } from './router.js';
 import type { ParserSpec, Rule } from './spec.js';
@@ -148,7 +149,10 @@ export class Engine {
         return this.apply(match, line, referenceMs, released);
       }
     }
-    return unlinked ?? { kind: 'none', why: 'no rule matched' };
+    if (unlinked) return unlinked;
+    // A failure or another service's line (parsers/not-logins.ts) says so, not just "no rule".
+    const known = notALoginPrefix(prefix);
+    return { kind: 'none', why: known ? `not a login: ${known.reason}` : 'no rule matched' };
   }
 
   private hasLink(match: Match): boolean {
@@ -157,8 +161,14 @@ export class Engine {
   }
 
   private sessionKey(match: Match): string | null {
-    const { groups, spec, prefix } = match;
+    const { groups, spec } = match;
     if (groups.session !== undefined) return `${spec.name}:${groups.session}`;
+    return this.pidKey(match);
+  }
+
+  /** The key of the process a line names (a `pid` group, or the syslog pid where the parser says so). */
+  private pidKey(match: Match): string | null {
+    const { groups, spec, prefix } = match;
     const pid = groups.pid ?? (spec.sessionFromPid && prefix.pid !== null ? String(prefix.pid) : undefined);
     return pid === undefined ? null : `${spec.name}:${prefix.host ?? ''}:${pid}`;
   }
@@ -183,12 +193,14 @@ export class Engine {
     }
     if (rule.kind === 'logout') {
       if (!key) return { kind: 'matched', match, why: 'logout without a session key' };
+      // A session end that names only its process: the store knows the session by its login's key.
+      const session = groups.session === undefined ? corr.resolve(key) : key;
       // The session ended with no refusal: its held login counts, before this logout.
-      const held = corr.confirm(key);
+      const held = corr.confirm(session);
       if (held) released.push(held);
-      const open = corr.closeSession(key);
+      const open = corr.closeSession(session);
       if (!open) return { kind: 'matched', match, why: 'logout of a session whose login was not seen' };
-      const event: AuthEvent = { event: 'logout', ip: open.ip, user: open.user, server: spec.name, protocol: open.protocol ?? protocol, time, session: key, rule: rule.id };
+      const event: AuthEvent = { event: 'logout', ip: open.ip, user: open.user, server: spec.name, protocol: open.protocol ?? protocol, time, session, rule: rule.id };
       return { kind: 'event', event, match };
     }
     let ip: string | null;
@@ -204,6 +216,7 @@ export class Engine {
     }
     const user = cleanUser(groups.user);
     if (key) corr.openSession(key, { ip, user, protocol });
+    if (key && groups.session !== undefined && groups.pid !== undefined) corr.alias(this.pidKey(match)!, key);
     const event: AuthEvent = { event: 'login', ip, user, server: spec.name, protocol, time, session: key, rule: rule.id };
     if (rule.holdMs && key) {
       // The same process began a new session: the one held before it was not refused.

@@ -30,6 +30,11 @@ const SOLARIS_ID = /^\[ID \d{1,10} [a-z0-9]{1,10}\.[a-z]{1,10}\] ?/;
 const OWN_LABEL = /^\[([A-Za-z0-9_.-]{1,32})\] /;
 const NONE: Prefix = { stampKind: null, stamp: null, host: null, tag: null, pid: null, comm: null, body: '' };
 
+function ownProcess(line: string, from: number, to: number): boolean {
+  const paren = line.indexOf('(', from);
+  return paren >= 0 && paren < to;
+}
+
 /** `host tag[pid]: msg` after the stamp; a first word ending in ':' is a server's own log file. */
 function hostAndTag(line: string, rest: number, stampKind: StampKind, stamp: string): Prefix {
   while (line.charCodeAt(rest) === 32) rest++;
@@ -39,7 +44,8 @@ function hostAndTag(line: string, rest: number, stampKind: StampKind, stamp: str
     if (close > rest && close - rest <= 24) rest = close + 2;
   }
   const sp = line.indexOf(' ', rest);
-  if (sp < 0 || line.charCodeAt(sp - 1) === 58) {
+  // No host holds '(': `pop3(user name)<pid>: …` is a server's own log even when the user's name has a space.
+  if (sp < 0 || line.charCodeAt(sp - 1) === 58 || ownProcess(line, rest, sp)) {
     return { ...NONE, stampKind, stamp, body: line.slice(rest) };
   }
   if (line.charCodeAt(rest) === 91) {

@@ -67,6 +67,8 @@ export class TagFilter {
     if (first === 60 || first === 91) return false; // `<mail.info>` or `[popper]`
     const sp = line.indexOf(' ', rest);
     if (sp < 0 || line.charCodeAt(sp - 1) === 58) return false; // a server's own log: `stamp program: msg`
+    // `pop3(a name with spaces)<pid>: …`, also glued to the stamp: a server's own log (no host holds '(').
+    for (let i = 0; i < sp; i++) if (line.charCodeAt(i) === 40) return false;
     // The tag is the run of tag characters after the host: a known tag must be all of it, a prefix its start.
     const start = sp + 1;
     const k = key3(line, start, line.length);
