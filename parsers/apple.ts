@@ -9,6 +9,8 @@ export const apple: ParserSpec = {
   name: 'apple',
   description: 'Apple Mail Server (AppleMailServer.IMAP.log / POP3.log)',
   tags: [],
+  // Mac OS X Server 10.3 wrote these to its own file; no journal ever carries them.
+  writers: { exes: [] },
   untagged: true,
   needles: ['log on successful from'],
   rules: [

@@ -15,8 +15,12 @@ export const courier: ParserSpec = {
   name: 'courier',
   description: 'Courier IMAP / POP3 (pop3d, pop3d-ssl, imapd, imapd-ssl, couriertcpd, pop3login / imaplogin)',
   tags: ['pop3d', 'pop3d-ssl', 'imapd', 'imapd-ssl', 'couriertcpd', 'pop3login', 'imaplogin', 'courierpop3login', 'courierimaplogin', 'courierpop3d', 'courier-imapd', 'courier-pop3d'],
-  // Under journald the writer is courierlogger (or the login program when run without it).
-  comms: ['courierlogger', 'couriertcpd', 'courierpop3logi', 'courierimaplogi', 'courierpop3d', 'imaplogin', 'pop3login', 'imapd', 'pop3d'],
+  // Debian's courierlogger (root) passes on what the login programs write to stderr; without it they log themselves.
+  writers: {
+    exes: ['/usr/sbin/courierlogger', '/usr/sbin/couriertcpd', '/usr/lib/courier/', '/usr/bin/imapd', '/usr/lib/courier-imap/', '/usr/libexec/courier-imap/', '/usr/libexec/courier-authlib/'],
+    users: ['root'],
+    units: ['courier-imap.service', 'courier-imap-ssl.service', 'courier-pop.service', 'courier-pop-ssl.service'],
+  },
   needles: ['LOGIN, user=', 'LOGOUT, user=', 'DISCONNECTED, user=', 'TIMEOUT, user='],
   rules: [
     {

@@ -8,6 +8,7 @@ export const cucipop: ParserSpec = {
   name: 'cucipop',
   description: 'cucipop (end-of-session line: user, IP, counts)',
   tags: ['cucipop'],
+  writers: { exes: ['/usr/sbin/cucipop', '/usr/local/sbin/cucipop'], units: ['cucipop.service', 'inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'] },
   needles: ['), '],
   rules: [
     { id: 'session', kind: 'login', protocol: 'pop3', pattern: anchored(`(?<user>[^ ]{1,256}) (?<ip>${IP}) \\d{1,10}, \\d{1,10} \\(\\d{1,20}\\), \\d{1,10} \\(\\d{1,20}\\)`) },

@@ -22,7 +22,8 @@ export const cyrus: ParserSpec = {
   tags: ['pop3', 'imap', 'pop3s', 'imaps', 'pop3d', 'imapd'],
   tagPrefixes: ['cyrus/', 'cyrus-imapd/'],
   // cyrmaster runs the services as imapd and pop3d processes.
-  comms: ['imapd', 'pop3d', 'proxyd', 'pop3proxyd'],
+  // The services run as the cyrus user, forked by Cyrus's master.
+  writers: { exes: ['/usr/lib/cyrus/bin/', '/usr/libexec/cyrus-imapd/', '/usr/lib/cyrus-imapd/'], users: ['cyrus'], units: ['cyrus-imapd.service'] },
   needles: ['User logged in', 'Logins must be at least', 'maildrop', 'Too many open connections', 'backend server', 'USAGE '],
   sessionFromPid: true,
   rules: [

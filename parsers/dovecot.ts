@@ -2,8 +2,8 @@
 // aborted:`) with rip= (the client) and, from 2.0 on,
 // session=<id>; the mail process logs the session's end with the same id in its `<pid><id>`
 // prefix. Read from syslog (tag `dovecot`, or `dovecot[pid]` when journald forwards it; 1.x and
-// 0.99 also logged as `imap-login` / `pop3-login`), from journald's JSON (the login and mail
-// processes are `imap-login`, `pop3-login`, `imap`, `pop3`), or from Dovecot's own log_path file
+// 0.99 also logged as `imap-login` / `pop3-login`), from journald's JSON (written by Dovecot's log
+// process, `/usr/lib/dovecot/log` as root, for every Dovecot process), or from Dovecot's own log_path file
 // (no tag, `Info: ` level, default or custom log_timestamp such as `%Y-%m-%d %H:%M:%S `).
 // user=<…> is the one client text and comes first: bounded (USER_TEXT) and greedy, so the fixed
 // tail Dovecot wrote — rip= and the fields after it, each of a known safe shape — is the match.
@@ -41,7 +41,8 @@ export const dovecot: ParserSpec = {
   name: 'dovecot',
   description: 'Dovecot 1.x–2.4 pop3-login / imap-login, via syslog, journald or log_path',
   tags: ['dovecot', 'imap-login', 'pop3-login'],
-  comms: ['dovecot', 'imap-login', 'pop3-login', 'imap', 'pop3', 'log'],
+  // Every Dovecot process logs through its log process (or the master's stderr): root, Dovecot's binaries.
+  writers: { exes: ['/usr/lib/dovecot/', '/usr/libexec/dovecot/', '/usr/sbin/dovecot', '/usr/local/libexec/dovecot/', '/usr/local/sbin/dovecot'], users: ['root'], units: ['dovecot.service'] },
   untagged: true,
   needles: ['Login: ', 'Login [', 'Logged in: ', 'Logged in [', 'Logged out', 'Disconnected', 'Connection closed'],
   rules: [

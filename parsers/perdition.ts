@@ -19,6 +19,8 @@ export const perdition: ParserSpec = {
   description: 'perdition POP3/IMAP proxy (Auth: … status="ok")',
   tags: ['perdition'],
   tagPrefixes: ['perdition.', 'perdition-'],
+  // perdition.pop3s and the rest are links to one binary; _EXE names the binary itself.
+  writers: { exes: ['/usr/sbin/perdition', '/usr/local/sbin/perdition'], units: ['perdition.service', 'perdition@'] },
   needles: ['Auth: ', 'Closing session: '],
   sessionFromPid: true,
   rules: [

@@ -9,6 +9,7 @@ export const popa3d: ParserSpec = {
   name: 'popa3d',
   description: 'popa3d (pid-linked "Session from" and "Authentication passed", facility daemon)',
   tags: ['popa3d'],
+  writers: { exes: ['/usr/sbin/popa3d'], units: ['popa3d.service', 'popa3d@', 'inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'] },
   needles: ['Session from ', 'Authentication passed for ', ' left', 'Premature disconnect'],
   sessionFromPid: true,
   linkWindowMs: 10 * 60_000,

@@ -10,6 +10,7 @@ export const solidpop3d: ParserSpec = {
   name: 'solidpop3d',
   description: 'solid-pop3d (logextend one-line form, and pid-linked form without it)',
   tags: ['solid-pop3d', 'spop3d'],
+  writers: { exes: ['/usr/sbin/solid-pop3d'], units: ['solid-pop3d.service', 'inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'] },
   needles: ['authenticated', 'authentication successful', 'connect from ', 'session ended'],
   sessionFromPid: true,
   linkWindowMs: 10 * 60_000,

@@ -8,6 +8,7 @@ export const teapop: ParserSpec = {
   name: 'teapop',
   description: 'teapop (Successful login for … [IP])',
   tags: ['teapop'],
+  writers: { exes: ['/usr/sbin/teapop', '/usr/local/sbin/teapop'], units: ['teapop.service', 'inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'] },
   needles: ['Successful login for '],
   rules: [{ id: 'login', kind: 'login', protocol: 'pop3', pattern: anchored(`Successful login for (?<user>[^ ]{1,256}) [^\\[\\]]{1,300} \\[(?<ip>${IP})\\]`) }],
 };

@@ -11,6 +11,8 @@ export const vchkpw: ParserSpec = {
   name: 'vchkpw',
   description: 'vpopmail vchkpw (POP3 / IMAP successes only)',
   tags: ['vpopmail', 'vchkpw'],
+  // vchkpw runs under qmail-popup (tcpserver / daemontools); it logs after switching to vpopmail.
+  writers: { exes: ['/home/vpopmail/bin/vchkpw', '/var/vpopmail/bin/vchkpw', '/usr/local/vpopmail/bin/vchkpw'], units: ['qmail-pop3d.service', 'qmail-pop3ds.service', 'vpopmail.service'] },
   needles: ['login success', 'vchkpw: login ['],
   rules: [
     {

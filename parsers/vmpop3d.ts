@@ -9,6 +9,7 @@ export const vmpop3d: ParserSpec = {
   name: 'vmpop3d',
   description: 'vm-pop3d (one-line and pid-linked forms)',
   tags: ['vm-pop3d'],
+  writers: { exes: ['/usr/sbin/vm-pop3d', '/usr/local/sbin/vm-pop3d'], units: ['vm-pop3d.service', 'inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'] },
   needles: ['logged in', 'Connect from '],
   sessionFromPid: true,
   rules: [

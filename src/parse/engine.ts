@@ -8,6 +8,8 @@ import { notALoginPrefix } from './not-login.js';
 import { splitPrefix, type Prefix } from './prefix.js';
 import { hasNeedle, MAX_LINE, Router, type SourceState } from './router.js';
 import type { ParserSpec, Rule } from './spec.js';
+import { systemUid } from './user-ids.js';
+import type { UidOf } from './writer.js';
 import { parseStamp } from './timestamps.js';
 
 export type { SourceState } from './router.js';
@@ -57,9 +59,12 @@ export function cleanUser(user: string | undefined): string | null {
 export class Engine {
   private readonly router: Router;
 
-  /** `correlator` is kept across a parser change (SIGHUP): open sessions stay tied to their logins. */
-  constructor(specs: readonly ParserSpec[], readonly correlator: Correlator = new Correlator()) {
-    this.router = new Router(specs);
+  /**
+   * `correlator` is kept across a parser change (SIGHUP): open sessions stay tied to their logins.
+   * `uidOf` names the servers' users for the writer check (default: this host's /etc/passwd).
+   */
+  constructor(specs: readonly ParserSpec[], readonly correlator: Correlator = new Correlator(), uidOf: UidOf = systemUid) {
+    this.router = new Router(specs, uidOf);
   }
 
   static withLimits(specs: readonly ParserSpec[], limits: CorrelatorLimits): Engine {

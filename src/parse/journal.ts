@@ -1,6 +1,8 @@
-// journald's JSON export lines (`journalctl -o json`): one object per line. The message, program
-// and pid come from MESSAGE, SYSLOG_IDENTIFIER and _PID; the kernel-trusted process name `_COMM`
-// is kept beside the tag, so the engine can refuse a tag that a local user forged with logger(1).
+// journald's JSON export lines (`journalctl -o json`), and the same shape written by rsyslog with
+// contrib/rsyslog/popgate.conf: one object per line. The message, program and pid come from
+// MESSAGE, SYSLOG_IDENTIFIER and _PID; the writer fields journald (or imuxsock) recorded from the
+// kernel (`_UID`, `_EXE`, `_SYSTEMD_UNIT`) go beside them, so the router can refuse an entry the
+// server did not write (writer.ts), whatever tag a local user gave it with logger(1).
 import type { Prefix } from './prefix.js';
 
 type Field = string | number[] | null | undefined;
@@ -12,6 +14,12 @@ function text(v: Field): string | null {
     return Buffer.from(v).toString('utf8');
   }
   return null;
+}
+
+/** A field that is there and not empty (rsyslog writes an unknown property as ""). */
+function nonEmpty(v: Field): string | null {
+  const s = text(v);
+  return s === null || s === '' ? null : s;
 }
 
 function pidOf(v: Field): number | null {
@@ -32,6 +40,7 @@ export function journalPrefix(line: string): Prefix | null {
   const body = text(o.MESSAGE);
   if (body === null) return null;
   const comm = text(o._COMM);
+  const writer = { uid: nonEmpty(o._UID), exe: nonEmpty(o._EXE), unit: nonEmpty(o._SYSTEMD_UNIT), comm };
   const stamp = text(o.__REALTIME_TIMESTAMP);
   return {
     stampKind: stamp !== null && /^\d{1,17}$/.test(stamp) ? 'epoch-us' : null,
@@ -40,7 +49,7 @@ export function journalPrefix(line: string): Prefix | null {
     tag: text(o.SYSLOG_IDENTIFIER) ?? comm,
     // _PID is set by journald from the socket's credentials; SYSLOG_PID is what the sender claims.
     pid: pidOf(o._PID) ?? pidOf(o.SYSLOG_PID),
-    comm,
+    writer,
     body,
   };
 }

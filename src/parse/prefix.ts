@@ -9,6 +9,7 @@ import {
   ctimeLength, dmyLength, epochLength, fullLength, rfc3164Length, rfc3339Length, tai64nLength, yearStampLength, zoneWordLength,
 } from './stamp-scan.js';
 import type { StampKind } from './timestamps.js';
+import type { Writer } from './writer.js';
 
 export interface Prefix {
   stampKind: StampKind | null;
@@ -17,8 +18,8 @@ export interface Prefix {
   /** Syslog tag (program name); null for servers' own log files that carry no tag. */
   tag: string | null;
   pid: number | null;
-  /** The process name as the kernel knows it (journald's trusted `_COMM`); null when unknown. */
-  comm: string | null;
+  /** The writer as the kernel and systemd recorded it (journald, trusted rsyslog file); null in a plain log. */
+  writer: Writer | null;
   /** The message; for untagged lines everything after the stamp. */
   body: string;
 }
@@ -28,7 +29,7 @@ const TAG = /^([A-Za-z0-9_.\/-]{1,64})(?:\[(\d{1,10})\])?: /;
 const SOLARIS_ID = /^\[ID \d{1,10} [a-z0-9]{1,10}\.[a-z]{1,10}\] ?/;
 /** A server's own log file that names itself in brackets: Qpopper's `[popper] `. */
 const OWN_LABEL = /^\[([A-Za-z0-9_.-]{1,32})\] /;
-const NONE: Prefix = { stampKind: null, stamp: null, host: null, tag: null, pid: null, comm: null, body: '' };
+const NONE: Prefix = { stampKind: null, stamp: null, host: null, tag: null, pid: null, writer: null, body: '' };
 
 function ownProcess(line: string, from: number, to: number): boolean {
   const paren = line.indexOf('(', from);
@@ -101,7 +102,7 @@ function rfc5424(line: string, at: number): Prefix {
     host: host === '-' ? '' : host,
     tag: app === '-' ? null : app,
     pid: /^\d{1,10}$/.test(procid) ? Number(procid) : null,
-    comm: null,
+    writer: null,
     body,
   };
 }

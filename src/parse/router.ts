@@ -1,10 +1,12 @@
 // Which parsers may read a line: the prefilter by program tag, the prefix split (syslog, RFC
-// 5424, journald JSON, a server's own log), the trusted process name of journald, and the
+// 5424, journald JSON, a server's own log), the writer journald recorded (writer.ts), and the
 // parsers' fixed strings. What is left for the rules is a prefix and a short list of parsers.
 import { journalPrefix } from './journal.js';
 import { splitPrefix, type Prefix } from './prefix.js';
 import type { ParserSpec } from './spec.js';
 import { TagFilter } from './tag-filter.js';
+import { systemUid } from './user-ids.js';
+import { notTheServer, type UidOf } from './writer.js';
 
 /** Lines longer than this are never parsed: no server writes a login line that long. */
 export const MAX_LINE = 8192;
@@ -29,7 +31,7 @@ export class Router {
   /** Drops lines of programs no parser reads before any other work (the hot path's first step). */
   private readonly tagFilter: TagFilter;
 
-  constructor(specs: readonly ParserSpec[]) {
+  constructor(specs: readonly ParserSpec[], private readonly uidOf: UidOf = systemUid) {
     this.allNeedles = [...new Set(specs.flatMap((s) => s.needles))];
     for (const spec of specs) {
       for (const tag of spec.tags) {
@@ -65,11 +67,15 @@ export class Router {
     if (!candidates.some((s) => hasNeedle(prefix.body, s.needles))) return { why: 'no parser keyword' };
     if (state.syslog === null) state.syslog = syslog;
     else if (state.syslog !== syslog) return { why: 'line format differs from the rest of this log' };
-    if (prefix.comm !== null) {
-      const comm = prefix.comm;
-      // The kernel keeps 15 characters of a process name; tag prefixes (perdition.…) count too.
-      candidates = candidates.filter((s) => (s.comms ?? s.tags).some((c) => c.slice(0, 15) === comm) || (s.tagPrefixes ?? []).some((p) => comm.startsWith(p)));
-      if (!candidates.length) return { why: `tag ${prefix.tag} forged: the line was written by process ${comm}` };
+    if (prefix.writer !== null) {
+      const writer = prefix.writer;
+      let refused = '';
+      candidates = candidates.filter((spec) => {
+        const why = notTheServer(spec.writers, writer, this.uidOf);
+        if (why) refused ||= why;
+        return why === null;
+      });
+      if (!candidates.length) return { why: `not written by the server that tag ${prefix.tag} names: ${refused}` };
     }
     return { prefix, candidates };
   }

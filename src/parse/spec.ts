@@ -1,5 +1,6 @@
 // The shape of a parser: pure data (patterns and declarations), interpreted by engine.ts.
 import type { Protocol } from '../core/types.js';
+import type { Writers } from './writer.js';
 
 export type RuleKind =
   /** A successful login: grants. Needs an `ip` group, or a `link` to an earlier `connect`. */
@@ -40,11 +41,11 @@ export interface ParserSpec {
   /** Tags that start with one of these are read too (Cyrus: `cyrus/pop3`, `cyrus/imaps`, …). */
   tagPrefixes?: readonly string[];
   /**
-   * Process names (`_COMM`, at most 15 characters) that may write this parser's lines, checked when
-   * the log carries a trusted one (journald); default: the tags. A tag whose process is not one of
-   * these was forged (`logger -t dovecot …`).
+   * Who may write this parser's lines where the log records the writer (journald's JSON, the
+   * trusted rsyslog file): see writer.ts. An entry whose writer is not one of these grants nothing,
+   * whatever its tag says (`logger -t dovecot …`).
    */
-  comms?: readonly string[];
+  writers: Writers;
   /** Also read lines without host and tag: the server's own log file (Dovecot's log_path). */
   untagged?: boolean;
   /** Fixed strings: a line containing none of them is skipped before any regex. */

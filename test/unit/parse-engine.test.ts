@@ -19,6 +19,7 @@ const toy: ParserSpec = {
   needles: ['login ', 'conn ', 'refused', 'bye'],
   sessionFromPid: true,
   linkWindowMs: 10_000,
+  writers: { exes: ['/usr/sbin/toyd'], users: ['root'], units: ['toyd.service'] },
   rules: [
     { id: 'login', kind: 'login', pattern: anchored(`login (?<user>${USER_WORD}) from (?<ip>${IP})`), protocol: 'pop3' },
     { id: 'held', kind: 'login', pattern: anchored(`hlogin (?<user>${USER_WORD}) from (?<ip>${IP})`), protocol: 'pop3', holdMs: 2000 },
@@ -91,16 +92,20 @@ describe('engine', () => {
     assert.equal(feed(e, '@4000000069259c2b1c2d3e4f login a from 192.0.2.3', e.newSource(), NOW)?.ip, '192.0.2.3');
   });
 
-  it('journald JSON: trusted _COMM beats a forged SYSLOG_IDENTIFIER', () => {
+  it('journald JSON: the writer journald recorded beats the identifier and the process name', () => {
     const e = new Engine([toy]);
     const j = (o: object) => JSON.stringify({ __REALTIME_TIMESTAMP: '1764086627000000', _HOSTNAME: 'mx', ...o });
-    const ok = judge(e, j({ MESSAGE: 'login a from 192.0.2.4', SYSLOG_IDENTIFIER: 'toyd', _COMM: 'toyd', _PID: '9' }), e.newSource(), NOW);
+    const own = { _EXE: '/usr/sbin/toyd', _UID: '0', _SYSTEMD_UNIT: 'toyd.service' };
+    const ok = judge(e, j({ MESSAGE: 'login a from 192.0.2.4', SYSLOG_IDENTIFIER: 'toyd', _COMM: 'toyd', _PID: '9', ...own }), e.newSource(), NOW);
     assert.equal(ok.kind === 'event' && ok.event.ip, '192.0.2.4');
     assert.equal(ok.kind === 'event' && ok.event.time, 1764086627000);
-    const forged = judge(e, j({ MESSAGE: 'login a from 203.0.113.9', SYSLOG_IDENTIFIER: 'toyd', _COMM: 'logger', _PID: '10' }), e.newSource(), NOW);
+    const forged = judge(e, j({ MESSAGE: 'login a from 203.0.113.9', SYSLOG_IDENTIFIER: 'toyd', _COMM: 'logger', _PID: '10', _EXE: '/usr/bin/logger', _UID: '1000' }), e.newSource(), NOW);
     assert.equal(forged.kind, 'none');
-    assert.match(forged.kind === 'none' ? forged.why : '', /forged/);
-    const bytes = judge(e, j({ MESSAGE: [...Buffer.from('login \xff from 192.0.2.5', 'latin1')], SYSLOG_IDENTIFIER: 'toyd', _COMM: 'toyd' }), e.newSource(), NOW);
+    assert.match(forged.kind === 'none' ? forged.why : '', /not written by the server .*\/usr\/bin\/logger/);
+    // A copy of any program named like the server shows its name as _COMM: no vouch (issue 11 item 2).
+    const named = judge(e, j({ MESSAGE: 'login a from 203.0.113.9', SYSLOG_IDENTIFIER: 'toyd', _COMM: 'toyd', _PID: '11' }), e.newSource(), NOW);
+    assert.equal(named.kind, 'none', 'an entry without _UID/_EXE/_SYSTEMD_UNIT never grants');
+    const bytes = judge(e, j({ MESSAGE: [...Buffer.from('login \xff from 192.0.2.5', 'latin1')], SYSLOG_IDENTIFIER: 'toyd', ...own }), e.newSource(), NOW);
     assert.equal(bytes.kind === 'event' && bytes.event.ip, '192.0.2.5');
     assert.equal(judge(e, '{"MESSAGE": 5, "login ": 1}', e.newSource(), NOW).kind, 'none');
     assert.equal(judge(e, '{not json login ', e.newSource(), NOW).kind, 'none');
