@@ -313,7 +313,12 @@ uninstall() {
   if [ -x "$BIN" ] && [ -e "$CONF" ]; then
     read_config
     map=${EFF[map]:-none}
-    "$BIN" withdraw -c "$CONF" || warn "popgate withdraw failed: empty the map by hand"
+    # As the map's owner: popgate refuses to write a map directory someone else owns.
+    if getent passwd "$ACCOUNT" >/dev/null; then
+      as_popgate "$BIN" withdraw -c "$CONF" || warn "popgate withdraw failed: empty the map by hand"
+    else
+      "$BIN" withdraw -c "$CONF" || warn "popgate withdraw failed: empty the map by hand"
+    fi
   fi
   # Nothing of popgate's stays referenced, whatever mode main.cf was set up for.
   rewire ""
