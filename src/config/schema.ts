@@ -1,7 +1,7 @@
 // Every setting: its default, meaning, value parser and whether a reload (SIGHUP) applies it.
 // The one reference: `popgate config -d`, popgate.cf(5), the loader and the reload all read it,
 // and `Config` is derived from it, so a setting removed here no longer builds where it is used.
-import { listenAddress } from '../publish/listen-address.js';
+import { listenAddress, type ListenAddress } from '../publish/listen-address.js';
 import {
   absolutePaths, duration, list, logPaths, mapSpec, networks, path, rate, servers, word, yesNo, zones, type ValueParser,
 } from './values.js';
@@ -16,6 +16,13 @@ interface Spec<T> {
   meaning: string;
   parse: ValueParser<T>;
   reload: Reload;
+}
+
+/** Prometheus scrapes over TCP: an inet address only. */
+function metricsAddress(raw: string): Extract<ListenAddress, { kind: 'inet' }> | null {
+  const a = listenAddress(raw);
+  if (a?.kind === 'unix') throw `"${raw}": metrics are scraped over HTTP; write inet:127.0.0.1:PORT, e.g. inet:127.0.0.1:9187`;
+  return a;
 }
 
 const ACTION = word(/^[A-Za-z0-9_.:-]{1,64}$/, 'a single access action such as OK');
@@ -46,6 +53,8 @@ const KEYS = {
   dnsbl_timeout: { default: '2s', meaning: 'Longest wait for the DNSBL answers of one login; no answer counts as a failed lookup.', parse: duration, reload: 'live' },
   dnsbl_fail: { default: 'closed', meaning: 'A failed DNSBL lookup (timeout, resolver error): closed refuses the grant, open grants anyway.', parse: word<'open' | 'closed'>(/^(open|closed)$/, 'open or closed'), reload: 'live' },
   dnsbl_cache: { default: '10m', meaning: 'How long a DNSBL answer is reused for the same address (failures are not cached).', parse: duration, reload: 'live' },
+  audit_keep: { default: '90d', meaning: 'How long the audit trail (popgate history) keeps its entries; the daemon deletes older ones. forever keeps them all.', parse: (raw: string) => (raw.trim() === 'forever' ? 0 : duration(raw)), reload: 'live' },
+  metrics: { default: 'none', meaning: 'Prometheus metrics over HTTP at inet:127.0.0.1:PORT (path /metrics); loopback unless allow_non_loopback; none disables it.', parse: metricsAddress, reload: 'restart' },
 } satisfies Record<string, Spec<unknown>>;
 
 type Keys = typeof KEYS;

@@ -8,7 +8,7 @@ import { describe } from '../core/errors.js';
 import type { Store } from '../grants/store.js';
 
 /** The part of the daemon a reload rebuilds for a setting. */
-export type Part = 'exclusions' | 'granter' | 'dnsbl' | 'parsers' | 'logging' | 'logs';
+export type Part = 'exclusions' | 'granter' | 'dnsbl' | 'parsers' | 'logging' | 'logs' | 'audit';
 
 export const PART_OF: Record<LiveKey, Part> = {
   log: 'logs',
@@ -27,6 +27,7 @@ export const PART_OF: Record<LiveKey, Part> = {
   dnsbl_timeout: 'dnsbl',
   dnsbl_fail: 'dnsbl',
   dnsbl_cache: 'dnsbl',
+  audit_keep: 'audit',
 };
 
 export interface ReloadPlan {

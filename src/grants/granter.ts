@@ -81,7 +81,7 @@ export class Granter {
     if (at === null) return { action: 'ignored', why: 'backlog line without a timestamp' };
     if (ev.event === 'logout') {
       if (!ev.session) return { action: 'ignored', why: 'logout without a session' };
-      const change = this.store.logout(ev.session, at, this.opts.graceMs);
+      const change = this.store.logout(ev.session, at, this.opts.graceMs, { user: ev.user, server: ev.server, protocol: ev.protocol, origin: where });
       if (!change) return { action: 'ignored', why: 'no open session' };
       // Built only when shown: one logout per login, and the hot path of a catch-up.
       if (this.logger.isDebugEnabled()) this.logger.debug(`logout ${change.ip} user=${ev.user ?? '-'} (${ev.server}, ${where}); grace from ${new Date(at).toISOString()}`);
@@ -90,7 +90,7 @@ export class Granter {
     if (at + this.opts.graceMs <= now) return { action: 'stale', why: 'login older than the grace' };
     const brake = this.batchBrake === undefined ? this.view.brake() : this.batchBrake;
     const why = this.view.refusal(ev.ip, brake) ?? (verdicts ? (verdicts.get(ev.ip) ?? (verdicts.has(ev.ip) ? null : 'DNSBL not checked')) : null);
-    if (why) return this.refuse(ev, where, why, brake);
+    if (why) return this.refuse(ev, at, where, why, brake);
     this.refusedWhileBraked = 0;
     const change = this.store.login(
       { ip: ev.ip, user: ev.user, server: ev.server, protocol: ev.protocol, at, session: ev.session, origin: where },
@@ -123,12 +123,16 @@ export class Granter {
     return line.live && !this.store.seenBetween(ip, at - BRAKE_MEMORY_MS, at);
   }
 
-  private refuse(ev: AuthEvent, where: string, why: string, brake: BrakeState | null): Outcome {
+  /** Refusals go to the log and the audit trail; behind the brake, one in 100 of each. */
+  private refuse(ev: AuthEvent, at: number, where: string, why: string, brake: BrakeState | null): Outcome {
+    const ctx = { user: ev.user, server: ev.server, protocol: ev.protocol, origin: where };
     if (!brake) {
       this.logger.info(`refused ${ev.ip} user=${ev.user ?? '-'} (${ev.server} ${ev.protocol ?? ''} login, ${where}): ${why}`);
+      this.store.note(at, 'refuse', ev.ip, why, ctx);
     } else if (this.refusedWhileBraked++ % 100 === 0) {
       // One line per 100 refusals: a login storm behind the brake must not flood the log.
       this.logger.warn(`refused ${ev.ip} user=${ev.user ?? '-'} (${where}): emergency brake on since ${new Date(brake.since).toISOString()} (${this.refusedWhileBraked} login(s) refused so far); popgate release ends it`);
+      this.store.note(at, 'refuse', ev.ip, `${why} (${this.refusedWhileBraked} login(s) refused so far)`, ctx);
     }
     return { action: 'refused', why };
   }

@@ -71,6 +71,10 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER outbox_release AFTER DELETE ON state
      WHEN OLD.key = 'brake' AND EXISTS (SELECT 1 FROM state WHERE key = 'outbox')
      BEGIN INSERT INTO outbox (kind, at) VALUES ('release', CAST(unixepoch('subsec') * 1000 AS INTEGER)); END;`,
+  // 4: the log line (file:line) of an audit row in its own column, so `detail` says why (a refusal's
+  // reason) and `popgate history` shows both; rows of logins written before move theirs over.
+  `ALTER TABLE audit ADD COLUMN origin TEXT;
+   UPDATE audit SET origin = detail, detail = NULL WHERE action IN ('grant', 'renew') AND server IS NOT NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

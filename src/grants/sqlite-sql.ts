@@ -47,6 +47,12 @@ export function prepare(db: Database.Database) {
     next: p('SELECT MIN(expires_at) FROM grants WHERE expires_at > ?').pluck(),
     sessions: p('SELECT key, ip, user, protocol FROM sessions'),
     audit: p(`INSERT INTO audit (at, action, ip, user, server, protocol, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    // A row of a parsed event (login, logout, refusal): its log line in `origin`.
+    auditEvent: p(`INSERT INTO audit (at, action, ip, user, server, protocol, detail, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    // Retention: among the oldest rows by id (ids grow with time), those written before the cutoff.
+    pruneAudit: p('DELETE FROM audit WHERE id IN (SELECT id FROM audit ORDER BY id LIMIT ?) AND at < ?'),
+    countGrants: p('SELECT COUNT(*) FROM grants WHERE expires_at > ?').pluck(),
+    countSessions: p('SELECT COUNT(*) FROM sessions').pluck(),
     auditByIp: p('SELECT at, action, ip, user, server, detail FROM audit WHERE ip = ? ORDER BY id DESC LIMIT ?'),
     // Changes made by hand (the CLI writes `cli:USER` as the detail), after a given row.
     manualAfter: p(`SELECT id, at, action, ip, user, server, detail FROM audit
