@@ -10,12 +10,14 @@ import { RateGuard } from '../grants/rate-guard.js';
 import { SqliteStore } from '../grants/sqlite-store.js';
 import type { Store } from '../grants/store.js';
 import { GrantView } from '../grants/view.js';
+import type { PendingState } from '../parse/correlate.js';
 import { Engine } from '../parse/engine.js';
 import { selectParsers } from '../parse/select.js';
 import { MapPublisher } from '../publish/map-publisher.js';
 import { PolicyServer } from '../publish/policy-server.js';
 import type { Publisher } from '../publish/publisher.js';
 import { SocketmapServer } from '../publish/socketmap-server.js';
+import { PENDING_KEY } from './pipeline.js';
 
 export interface Parts {
   store: Store;
@@ -64,11 +66,14 @@ function publishersFor(config: Config, view: GrantView, logger: Logger): Publish
 export async function assemble(config: Config, logger: Logger): Promise<Parts> {
   const exclusions = await loadExclusions(config, logger);
   // A CLI write holding the lock makes a batch fail fast and retry, instead of blocking answers.
-  const store = new SqliteStore(config.db, { busyMs: 100 });
+  const store = new SqliteStore(config.db, { busyMs: 100, manualCheckpoint: true });
   const view = new GrantView(store, exclusions);
   const engine = engineFor(config);
   // Open sessions outlive a restart: their logouts must still find their addresses.
   for (const s of store.openSessions()) engine.correlator.openSession(s.key, s);
+  // So do logins that waited for a second line or for a veto when popgate stopped.
+  const pending = store.getState(PENDING_KEY);
+  if (pending) engine.correlator.restore(JSON.parse(pending) as PendingState, Date.now());
   return {
     store,
     view,

@@ -9,6 +9,10 @@ import type { Dnsbl } from '../grants/dnsbl.js';
 import type { Granter, Outcome, Verdicts } from '../grants/granter.js';
 import type { Position, Store } from '../grants/store.js';
 import type { Engine, SourceState } from '../parse/engine.js';
+import type { DaemonStats } from '../stats/counters.js';
+
+/** The state-table key of the correlator's pending state (see Correlator.pending). */
+export const PENDING_KEY = 'pending';
 
 export interface Changes {
   /** Addresses that became granted, and addresses that stopped being granted. */
@@ -31,6 +35,9 @@ export function mapMoved(c: Changes): boolean {
 }
 
 export class Pipeline {
+  /** Told each committed batch's outcomes (status, metrics). */
+  stats: Pick<DaemonStats, 'outcome'> | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly granter: Granter,
@@ -72,17 +79,31 @@ export class Pipeline {
 
   private commit(source: string | null, found: Found[], position: Position | null, now: number, verdicts: Verdicts | null): Changes {
     const changes = noChanges();
+    const outs: Outcome[] = [];
+    let storedMoves = -1;
     try {
       this.store.transaction(() => {
         this.granter.batch(() => {
-          for (const f of found) note(changes, this.granter.apply(f, now, verdicts), now, f.line.live);
+          for (const f of found) {
+            const out = this.granter.apply(f, now, verdicts);
+            if (this.stats) outs.push(out);
+            note(changes, out, now, f.line.live);
+          }
         });
         if (source !== null && position) this.store.setPosition(source, position, now);
+        // Logins still waiting for a line (two-line servers, held logins) go with the position.
+        const pending = this.engine.correlator.pending();
+        if (pending) {
+          this.store.setState(PENDING_KEY, JSON.stringify(pending.state));
+          storedMoves = pending.moves;
+        }
       });
+      if (storedMoves >= 0) this.engine.correlator.stored(storedMoves);
     } catch (err) {
       this.logger.error(`${describe(err)} (the lines are read again)`);
       throw err;
     }
+    this.stats?.outcome(source, found, outs, now);
     return changes;
   }
 }

@@ -75,6 +75,8 @@ export class Correlator {
   private readonly holds: BoundedMap<Held>;
   /** A mail process's pid key → the session key of the login that started it (see `alias`). */
   private readonly aliases: BoundedMap<string>;
+  /** Moves whenever a link or a hold is made or used: the pending state must be stored again. */
+  private pendingMoves = 0;
 
   constructor(limits: CorrelatorLimits = {}) {
     this.sessions = new BoundedMap(limits.maxSessions ?? 100_000);
@@ -111,6 +113,7 @@ export class Correlator {
   }
 
   link(key: string, ip: string, at: number): void {
+    this.pendingMoves++;
     this.links.set(own(key), { ip: own(ip), at });
   }
 
@@ -119,11 +122,13 @@ export class Correlator {
   }
 
   takeLink(key: string): { ip: string; at: number } | undefined {
+    this.pendingMoves++;
     return this.links.take(key);
   }
 
   /** Holds a login; returns the one held before under the same key (a new session: it counts). */
   hold(key: string, found: Found, at: number, heldAt: number, holdMs: number): Found | undefined {
+    this.pendingMoves++;
     const before = this.holds.take(key);
     this.holds.set(own(key), { found, at, heldAt, holdMs });
     return before?.found;
@@ -131,11 +136,13 @@ export class Correlator {
 
   /** The held login of a session that ended without a refusal: it counts. */
   confirm(key: string): Found | undefined {
+    this.pendingMoves++;
     return this.holds.take(key)?.found;
   }
 
   /** The server refused a held login: it is dropped with its session. */
   veto(key: string): Found | undefined {
+    this.pendingMoves++;
     const held = this.holds.take(key);
     if (held) this.sessions.delete(key);
     return held?.found;
@@ -149,8 +156,44 @@ export class Correlator {
     for (const [key, h] of this.holds.entries()) {
       const byLine = lineTime !== null && lineTime - h.at >= h.holdMs;
       if (!byLine && nowMs - h.heldAt < h.holdMs) break;
+      this.pendingMoves++;
       this.holds.delete(key);
       out.push(h.found);
     }
   }
+
+  /**
+   * What is pending between lines — client addresses waiting for their login line, logins held
+   * for a veto — to be stored with the log position (a restart must not lose them), or null
+   * when nothing moved since the last call. The newest `max` of each are kept.
+   */
+  pending(max = 1000): { state: PendingState; moves: number } | null {
+    if (this.pendingMoves === this.storedMoves) return null;
+    return {
+      moves: this.pendingMoves,
+      state: {
+        links: [...this.links.entries()].slice(-max).map(([k, l]) => [k, l.ip, l.at]),
+        holds: [...this.holds.entries()].slice(-max).map(([k, h]) => [k, h.found, h.at, h.holdMs]),
+      },
+    };
+  }
+
+  /** The pending state of `moves` is committed (called after the transaction that stored it). */
+  stored(moves: number): void {
+    this.storedMoves = moves;
+  }
+
+  private storedMoves = 0;
+
+  /** Brings back a stored pending state (at start); a hold's clock starts again at `now`. */
+  restore(state: PendingState, now: number): void {
+    for (const [k, ip, at] of state.links) this.links.set(k, { ip, at });
+    for (const [k, found, at, holdMs] of state.holds) this.holds.set(k, { found, at, heldAt: now, holdMs });
+    this.storedMoves = this.pendingMoves;
+  }
+}
+
+export interface PendingState {
+  links: [key: string, ip: string, at: number][];
+  holds: [key: string, found: Found, at: number, holdMs: number][];
 }
