@@ -4,6 +4,7 @@ import ms from 'ms';
 import { parseRate, type Rate } from '../grants/rate-guard.js';
 import { canonicalIp, parseNetwork, type Network } from '../net/ip.js';
 import { MAP_TYPES, type MapSpec } from '../postfix/map-spec.js';
+import { isJournal, parseJournalSpec } from '../sources/journal-spec.js';
 
 export type ValueParser<T> = (raw: string) => T;
 
@@ -56,10 +57,13 @@ export function path(raw: string): string {
   return v;
 }
 
-/** Log sources: absolute paths, or - for standard input. */
+/** Log sources: absolute paths, - for standard input, or the journal (`journal:[PATH][+FIELD=VALUE…]`). */
 export function logPaths(raw: string): string[] {
   const v = list(raw);
-  for (const p of v) if (p !== '-' && !p.startsWith('/')) throw `"${p}" is not an absolute path (or - for standard input)`;
+  for (const p of v) {
+    if (isJournal(p)) parseJournalSpec(p);
+    else if (p !== '-' && !p.startsWith('/')) throw `"${p}" is not an absolute path (or - for standard input, or journal:)`;
+  }
   return v;
 }
 

@@ -5,6 +5,8 @@ import type { Logger } from 'winston';
 import type { Store } from '../grants/store.js';
 import type { SourceState } from '../parse/engine.js';
 import { FileSource } from '../sources/file-source.js';
+import { JournalSource } from '../sources/journal-source.js';
+import { isJournal } from '../sources/journal-spec.js';
 import type { Source } from '../sources/source.js';
 import { StreamSource } from '../sources/stdin-source.js';
 import type { Changes, Pipeline } from './pipeline.js';
@@ -34,7 +36,10 @@ export class SourceSet {
   }
 
   private async start(path: string): Promise<void> {
-    const source: Source = path === '-' ? new StreamSource(process.stdin) : new FileSource(path, { position: this.store.getPosition(path), logger: this.logger });
+    const position = path === '-' ? null : this.store.getPosition(path);
+    const source: Source = path === '-' ? new StreamSource(process.stdin)
+      : isJournal(path) ? new JournalSource(path, { position, logger: this.logger })
+      : new FileSource(path, { position, logger: this.logger });
     const entry: Followed = { source, state: { syslog: null } };
     this.followed.set(path, entry);
     try {
