@@ -53,12 +53,13 @@ export function prepare(db: Database.Database) {
     pruneAudit: p('DELETE FROM audit WHERE id IN (SELECT id FROM audit ORDER BY id LIMIT ?) AND at < ?'),
     countGrants: p('SELECT COUNT(*) FROM grants WHERE expires_at > ?').pluck(),
     countSessions: p('SELECT COUNT(*) FROM sessions').pluck(),
-    auditByIp: p('SELECT at, action, ip, user, server, detail FROM audit WHERE ip = ? ORDER BY id DESC LIMIT ?'),
+    // detail as before migration 4: the log line where a row has no other detail (a login's).
+    auditByIp: p('SELECT at, action, ip, user, server, COALESCE(detail, origin) AS detail FROM audit WHERE ip = ? ORDER BY id DESC LIMIT ?'),
     // Changes made by hand (the CLI writes `cli:USER` as the detail), after a given row.
     manualAfter: p(`SELECT id, at, action, ip, user, server, detail FROM audit
       WHERE id > ? AND (detail LIKE 'cli:%' OR detail LIKE 'brake (cli:%') ORDER BY id LIMIT 200`),
     lastAuditId: p('SELECT MAX(id) FROM audit').pluck(),
-    auditAll: p('SELECT at, action, ip, user, server, detail FROM audit ORDER BY id DESC LIMIT ?'),
+    auditAll: p('SELECT at, action, ip, user, server, COALESCE(detail, origin) AS detail FROM audit ORDER BY id DESC LIMIT ?'),
     getPos: p('SELECT dev, ino, fingerprint, offset, line FROM positions WHERE source = ?'),
     setPos: p(`INSERT OR REPLACE INTO positions (source, dev, ino, fingerprint, offset, line, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)`),
