@@ -9,6 +9,7 @@ import { JournalSource } from '../sources/journal-source.js';
 import { isJournal } from '../sources/journal-spec.js';
 import type { Source } from '../sources/source.js';
 import { StreamSource } from '../sources/stdin-source.js';
+import type { DaemonStats } from '../stats/counters.js';
 import type { Changes, Pipeline } from './pipeline.js';
 
 interface Followed {
@@ -18,6 +19,8 @@ interface Followed {
 
 export class SourceSet {
   private readonly followed = new Map<string, Followed>();
+  /** Told each log's start, batches and end of catch-up (status, progress, metrics). */
+  stats: DaemonStats | null = null;
 
   constructor(
     private readonly store: Store,
@@ -42,9 +45,16 @@ export class SourceSet {
       : new FileSource(path, { position, logger: this.logger });
     const entry: Followed = { source, state: { syslog: null } };
     this.followed.set(path, entry);
+    this.stats?.started(path, position);
     try {
-      await source.start(async (lines, pos) => this.changed(await this.pipeline.handle(path, entry.state, lines, pos)));
+      await source.start(async (lines, pos) => {
+        const c = await this.pipeline.handle(path, entry.state, lines, pos);
+        this.stats?.batch(path, lines, pos);
+        this.changed(c);
+      });
+      this.stats?.caughtUp(path);
     } catch (err) {
+      this.stats?.stopped(path);
       this.followed.delete(path);
       await source.stop().catch(() => {});
       throw err;
@@ -58,6 +68,7 @@ export class SourceSet {
       else {
         await source.stop();
         this.followed.delete(path);
+        this.stats?.stopped(path);
       }
     }
     await this.add(paths);
