@@ -6,9 +6,11 @@ import { register as registerBrake } from './brake.js';
 import { register as registerConfig } from './config.js';
 import { register as registerDoctor } from './doctor.js';
 import { register as registerGrants } from './grants.js';
+import { register as registerHistory } from './history.js';
 import { register as registerParse } from './parse.js';
 import { register as registerRelayTest } from './relay-test.js';
 import { register as registerRun } from './run.js';
+import { register as registerStatus } from './status.js';
 import { register as registerWithdraw } from './withdraw.js';
 
 /** From package.json (two levels above dist/src/cli), so a release bumps one place. */
@@ -27,6 +29,8 @@ const VERBS: ReadonlyArray<(program: Command) => void> = [
   registerBrake,
   registerRelayTest,
   registerWithdraw,
+  registerStatus,
+  registerHistory,
 ];
 
 export function buildProgram(): Command {

@@ -7,6 +7,7 @@ import { InstanceLock } from '../core/instance-lock.js';
 import { loadExclusions } from '../grants/exclusions.js';
 import { assemble, dnsblFrom, engineFor, granterOptions, type Parts } from './assemble.js';
 import { ExpiryTimer } from './expiry.js';
+import { Observer } from './observe.js';
 import { mapMoved, Pipeline, type Changes } from './pipeline.js';
 import { planReload, shortenGrants } from './reload.js';
 import { BrakeNotice, ManualNotice, revokeRefused } from './revoke.js';
@@ -23,6 +24,8 @@ export class Daemon {
   private lastVersion = -1;
   private readonly brake: BrakeNotice;
   private readonly manual: ManualNotice;
+  /** Counters, status, progress, systemd notification, metrics, audit retention. */
+  readonly observer: Observer;
   /** While logs catch up, map changes wait for one build at the end. */
   private catchingUp = 0;
   private backlogMoved = false;
@@ -45,6 +48,7 @@ export class Daemon {
     this.brake = new BrakeNotice(logger);
     this.dbId = parts.store.fileId();
     this.manual = new ManualNotice(parts.store, logger);
+    this.observer = new Observer(() => this.config, logger, parts, this.sources, this.pipeline);
   }
 
   get store() {
@@ -57,7 +61,9 @@ export class Daemon {
    */
   static async start(config: Config, logger: Logger, onFatal: (err: PopgateError) => void = () => {}): Promise<Daemon> {
     // Before anything is opened: a second daemon must not touch the map or the database.
-    const lock = await InstanceLock.acquire(config.db, config.map?.path ?? null);
+    // Until the daemon is built, `popgate status` hears that it is starting.
+    let status: () => unknown = () => ({ version: 1, ok: false, problems: ['starting'] });
+    const lock = await InstanceLock.acquire(config.db, config.map?.path ?? null, () => status());
     let parts: Parts;
     try {
       parts = await assemble(config, logger);
@@ -66,6 +72,7 @@ export class Daemon {
       throw err;
     }
     const d = new Daemon(config, logger, parts, lock);
+    status = () => d.observer.status();
     d.onFatal = onFatal;
     try {
       d.expiry.run();
@@ -75,8 +82,10 @@ export class Daemon {
       d.publishing = true;
       d.lastVersion = d.store.externalVersion();
       d.tickTimer = setInterval(() => d.tick(), TICK_MS);
+      await d.observer.start();
       await d.follow(config.log);
       logger.info(`started: ${config.log.join(', ')} → ${d.parts.publishers.map((p) => p.name).join(', ') || 'no publisher'}; grace ${config.grace / 1000}s`);
+      await d.observer.ready(() => d.settled());
       return d;
     } catch (err) {
       await d.stop();
@@ -189,6 +198,7 @@ export class Daemon {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.observer.stop();
     this.expiry.stop();
     if (this.tickTimer) clearInterval(this.tickTimer);
     await this.sources.stop();

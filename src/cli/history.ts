@@ -1,0 +1,86 @@
+// `popgate history [IP] [--user NAME] [--since WHEN] [--json]`: the audit trail — grants,
+// renewals, logouts, expiries, refusals with their reason, actions by hand with who did them, the
+// brake and its release — each with its time, server, protocol and log line. Reads only.
+import type { Command } from 'commander';
+import { duration } from '../config/schema.js';
+import { UsageError } from '../core/errors.js';
+import type { HistoryEntry } from '../grants/store.js';
+import { canonicalIp } from '../net/ip.js';
+import { act, configFrom, openStore, withCommon, type CommonOptions } from './common.js';
+
+interface HistoryOptions extends CommonOptions {
+  user?: string;
+  since?: string;
+  limit: string;
+  json?: boolean;
+}
+
+/** `--since`: a duration back from now (2h, 1d) or a date and time (2026-11-30, 2026-11-30T14:00Z). */
+export function sinceTime(text: string, now = Date.now()): number {
+  if (/^\d{4}-\d\d-\d\d/.test(text)) {
+    const t = Date.parse(text);
+    if (Number.isFinite(t)) return t;
+  } else {
+    try {
+      return now - duration(text);
+    } catch {
+      // fall through to the usage error
+    }
+  }
+  throw new UsageError('--since', `"${text}" is neither a duration nor a date`, 'write it like 2h, 3d or 2026-11-30T14:00Z');
+}
+
+/** What a row means, in one word: a flush the brake made is the brake. */
+export function kindOf(e: Pick<HistoryEntry, 'action' | 'detail'>): string {
+  return e.action === 'flush' && e.detail?.startsWith('brake (') ? 'brake' : e.action;
+}
+
+export function entryJson(e: HistoryEntry) {
+  return {
+    time: new Date(e.at).toISOString(),
+    action: kindOf(e),
+    ip: e.ip,
+    user: e.user,
+    server: e.server,
+    protocol: e.protocol,
+    origin: e.origin,
+    detail: e.detail,
+  };
+}
+
+export function entryLine(e: HistoryEntry): string {
+  const j = entryJson(e);
+  const via = e.server ? `${e.server}${e.protocol ? `/${e.protocol}` : ''}` : '-';
+  const rest = [e.origin, e.detail].filter(Boolean).join('  ');
+  return [j.time.replace(/\.\d{3}Z$/, 'Z'), j.action.padEnd(7), (e.ip ?? '-').padEnd(15), (e.user ?? '-').padEnd(10), via.padEnd(13), rest].join('  ').trimEnd();
+}
+
+export function register(program: Command): void {
+  withCommon(program.command('history').description('show the audit trail: grants, renewals, logouts, expiries, refusals and actions by hand').argument('[ip]', 'only this address'))
+    .option('--user <name>', 'only logins of this user')
+    .option('--since <when>', 'only entries since a duration ago (2h, 1d) or a date (2026-11-30T14:00Z)')
+    .option('--limit <n>', 'at most this many entries, the newest', '1000')
+    .option('--json', 'one JSON object per line')
+    .action((ipText: string | undefined, opts: HistoryOptions) =>
+      act(() => {
+        const ip = ipText === undefined ? undefined : canonicalIp(ipText);
+        if (ip === null) throw new UsageError(`"${ipText}"`, 'not an IP address', 'give a full IPv4 or IPv6 address, e.g. 192.0.2.10');
+        const limit = Number(opts.limit);
+        if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError('--limit', `"${opts.limit}" is not a positive whole number`);
+        const since = opts.since === undefined ? undefined : sinceTime(opts.since);
+        const store = openStore(configFrom(opts), 'read');
+        try {
+          const rows = store.history({ ip, user: opts.user, since, limit });
+          if (opts.json) {
+            for (const e of rows) process.stdout.write(JSON.stringify(entryJson(e)) + '\n');
+          } else if (rows.length === 0) {
+            process.stdout.write('no audit entries match\n');
+          } else {
+            for (const e of rows) process.stdout.write(entryLine(e) + '\n');
+          }
+        } finally {
+          store.close();
+        }
+      }),
+    );
+}
