@@ -1,6 +1,6 @@
 // `popgate status [--json]`: asks the running daemon (through its instance lock) how it is doing:
 // logs, grants, publishers, brake. Exit 0 when all is well, 1 when the daemon is down, a log is
-// behind or a publisher fails, so it serves as a monitoring check as it is.
+// behind, a publisher fails or the emergency brake is on: it serves as a monitoring check as it is.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { lockHolder } from '../core/instance-lock.js';

@@ -1,6 +1,7 @@
 // The daemon's answer to `popgate status`: one JSON object (format version 1, documented in the
 // README's JSON section), built on demand from the counters, the store, the files on disk and the
-// publishers. `ok` is false, with the reasons in `problems`, when a log is behind or a publisher fails.
+// publishers. `ok` is false, with the reasons in `problems`, when a log is behind, a publisher fails
+// or the emergency brake is on.
 import { readFileSync, statSync } from 'node:fs';
 import type { Problem, Problems } from '../core/logger.js';
 import type { BrakeState } from '../grants/brake.js';
@@ -134,6 +135,8 @@ export function buildStatus(i: StatusInputs, now = Date.now()) {
   const problems = [
     ...logs.filter((l) => l.behind).map((l) => (l.caught_up ? `${l.path}: ${l.behind_bytes} bytes unread for more than ${BEHIND_MS / 1000} s` : `${l.path}: catching up`)),
     ...publishers.filter((p) => p.failing).map((p) => `${p.name}: ${p.last_error?.message ?? 'not built'}`),
+    // Nobody relays through popgate while it is on: a monitoring check must say so.
+    ...(brake ? [`emergency brake on since ${iso(brake.since)} (${brake.by}: ${brake.reason})`] : []),
   ];
   return {
     version: STATUS_VERSION,
