@@ -35,7 +35,7 @@ function overrides(opts: RunOptions): Partial<Record<keyof Config, string>> {
 export function register(program: Command): void {
   withCommon(program.command('run').description('follow the logs and publish grants (the daemon)'))
     .option('-l, --log <path>', 'log file to follow, - for standard input (repeatable)', collect, [] as string[])
-    .option('--map <type:path>', 'access map to publish, e.g. hash:/etc/postfix/popgate, or none')
+    .option('--map <type:path>', 'access map to publish, e.g. hash:/var/lib/popgate/map/popgate, or none')
     .option('--policy <addr>', 'answer check_policy_service on unix:/PATH or inet:127.0.0.1:PORT')
     .option('--socketmap <addr>', 'answer socketmap lookups on unix:/PATH or inet:127.0.0.1:PORT')
     .option('--grace <duration>', 'how long a login grants relay, e.g. 30m')

@@ -71,7 +71,7 @@ export async function checkSocket(what: 'policy' | 'socketmap', a: ListenAddress
   } else {
     const chrooted = pf.services.some((s) => s.chroot);
     if (chrooted && !a.path.startsWith(`${pf.queueDirectory}/`)) {
-      out.push(error(where, `outside Postfix's chroot (${pf.queueDirectory}): a chrooted smtpd cannot connect`, `use unix:${pf.queueDirectory}/private/popgate-${what}`));
+      out.push(error(where, `outside Postfix's chroot (${pf.queueDirectory}): a chrooted smtpd cannot connect`, `use unix:${pf.queueDirectory}/popgate/${what} (a directory of popgate's, owner popgate, group postfix, mode 0750)`));
     }
     if (!stat(dirname(a.path))?.isDirectory()) out.push(error(where, `the directory ${dirname(a.path)} does not exist: popgate cannot create its socket`, 'create it, or choose another path'));
     const st = stat(a.path);
@@ -83,7 +83,7 @@ export async function checkSocket(what: 'policy' | 'socketmap', a: ListenAddress
       for (let d = dirname(a.path); d !== '/'; d = dirname(d)) {
         const ds = stat(d);
         if (ds && !may(ds, account, 1)) {
-          out.push(error(d, `user ${account.name} cannot enter this directory, so it cannot reach ${a.path}`, `chmod o+x ${d}, or use ${pf.queueDirectory}/private/`));
+          out.push(error(d, `user ${account.name} cannot enter this directory, so it cannot reach ${a.path}`, `chmod o+x ${d}, or use a directory of popgate's inside ${pf.queueDirectory}`));
           break;
         }
       }
@@ -102,5 +102,5 @@ export async function checkSocket(what: 'policy' | 'socketmap', a: ListenAddress
 export function checkDistinct(config: Config): Finding[] {
   const { policy, socketmap } = config;
   if (!policy || !socketmap || formatListenAddress(policy) !== formatListenAddress(socketmap)) return [];
-  return [error('popgate config: socketmap', `same address as policy (${formatListenAddress(policy)}): the second server cannot listen`, 'give each its own socket, e.g. private/popgate-policy and private/popgate-socketmap')];
+  return [error('popgate config: socketmap', `same address as policy (${formatListenAddress(policy)}): the second server cannot listen`, 'give each its own socket, e.g. popgate/policy and popgate/socketmap')];
 }

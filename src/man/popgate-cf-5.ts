@@ -38,7 +38,7 @@ export function popgateCf5(version: string): string {
     '.SH PARAMETERS\n',
     SCHEMA.map(setting).join(''),
     '.SH EXAMPLE\n',
-    '.nf\nlog = /var/log/mail.log\nmap = hash:/etc/postfix/popgate\ngrace = 30m\n',
+    '.nf\nlog = /var/log/mail.log\nmap = hash:/var/lib/popgate/map/popgate\ngrace = 30m\n',
     'exclude = 127.0.0.0/8, ::1/128, 192.0.2.80\n.fi\n',
     '.SH FILES\n',
     entry(text(DEFAULT_CONFIG_PATH), 'The file described here.'),

@@ -16,13 +16,13 @@ export function listenAddress(raw: string): ListenAddress | null {
   if (v === 'none' || v === '') return null;
   if (v.startsWith('unix:')) {
     const path = v.slice(5);
-    if (!path.startsWith('/')) throw `"${raw}": the socket path must be absolute, e.g. unix:/var/spool/postfix/private/popgate-policy`;
+    if (!path.startsWith('/')) throw `"${raw}": the socket path must be absolute, e.g. unix:/var/spool/postfix/popgate/policy`;
     if (Buffer.byteLength(path) > MAX_SOCKET_PATH) throw `"${raw}": a UNIX socket path is at most ${MAX_SOCKET_PATH} bytes`;
     if (/\s/.test(path)) throw `"${raw}": the socket path contains white space`;
     return { kind: 'unix', path };
   }
   const m = /^inet:(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v);
-  if (!m) throw `"${raw}" is not unix:/PATH or inet:HOST:PORT; write it like unix:/var/spool/postfix/private/popgate-policy or inet:127.0.0.1:10040`;
+  if (!m) throw `"${raw}" is not unix:/PATH or inet:HOST:PORT; write it like unix:/var/spool/postfix/popgate/policy or inet:127.0.0.1:10040`;
   const hostText = m[1] ?? m[2]!;
   const host = canonicalIp(hostText);
   if (!host) throw `"${raw}": ${hostText} is not a numeric IP address; write inet:127.0.0.1:PORT (Postfix's chroot cannot resolve names)`;

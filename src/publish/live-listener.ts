@@ -177,7 +177,7 @@ export class LiveListener {
         try {
           chownSync(path, process.getuid?.() === 0 ? account.uid : -1, account.gid);
         } catch (err) {
-          this.o.logger.warn(`${where}: cannot give the socket to ${account.name} (${describe(err)}); hint: run popgate as root, or add its user to the ${account.name} group, or Postfix gets "Permission denied" (451)`);
+          this.o.logger.warn(`${where}: cannot give the socket to ${account.name} (${describe(err)}); hint: add its user to the ${account.name} group, or Postfix gets "Permission denied" (451)`);
         }
       }
       this.created = lstatSync(path);

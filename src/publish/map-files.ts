@@ -16,10 +16,14 @@ export function checkMapDir(path: string): void {
   } catch {
     return; // a missing directory fails the first write, with its own message
   }
-  const mine = st.uid === (process.getuid?.() ?? st.uid) || st.uid === 0;
-  if (!mine || (st.mode & 0o022 && !(st.mode & 0o1000))) {
-    throw new ConfigError(dir, `the map's directory is writable by others (mode ${(st.mode & 0o7777).toString(8)}, owner uid ${st.uid})`,
-      `give it to the user popgate runs as and chmod go-w ${dir}; whoever can write there can replace the map Postfix trusts`);
+  const me = process.getuid?.() ?? st.uid;
+  if (st.mode & 0o022 && !(st.mode & 0o1000)) {
+    throw new ConfigError(dir, `the map's directory is writable by its group or by anyone (mode ${(st.mode & 0o7777).toString(8)})`,
+      `chmod go-w ${dir}; whoever can write there can replace the map Postfix trusts`);
+  }
+  if (st.uid !== me && st.uid !== 0) {
+    throw new ConfigError(dir, `the map's directory belongs to uid ${st.uid}, and popgate runs as uid ${me}: that user could swap the files popgate writes there`,
+      `run popgate as the directory's owner (the installer's popgate user: runuser -u popgate -- popgate …)`);
   }
 }
 

@@ -1,6 +1,6 @@
 // Postfix's socketmap protocol (socketmap_table(5)): netstrings `NAME KEY` → `OK VALUE`,
 // `NOTFOUND `, `TEMP reason` or `PERM reason`, many per connection (framing: wire/netstring.ts).
-// Used as `check_client_access socketmap:unix:private/popgate-socketmap:popgate`. smtpd asks for
+// Used as `check_client_access socketmap:unix:popgate/socketmap:popgate`. smtpd asks for
 // the client name first, then the address; the lookup judges every key. A lookup that cannot
 // answer is TEMP (Postfix: 451), never OK.
 import type { Logger } from 'winston';

@@ -34,7 +34,7 @@ describe('npm pack', () => {
   it('holds LICENSE, the CLI entry and the files an admin installs', () => {
     assert.equal(bin, 'dist/src/cli/main.js');
     for (const f of ['LICENSE', 'README.md', 'package.json', bin, 'dist/src/man/generate.js', 'dist/parsers/index.js',
-      'contrib/popgate.service', 'contrib/popgate.cf', 'contrib/completion/popgate', 'contrib/logrotate/popgate']) {
+      'contrib/popgate.service', 'contrib/popgate-supervise', 'contrib/popgate.cf', 'contrib/completion/popgate', 'contrib/logrotate/popgate']) {
       assert.ok(files.includes(f), f);
     }
   });

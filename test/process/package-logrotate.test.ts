@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 const ENTRY = new URL('../../../contrib/logrotate/popgate', import.meta.url).pathname;
-const INSTALL = new URL('../../../contrib/install.sh', import.meta.url).pathname;
+const SUPERVISE = new URL('../../../contrib/popgate-supervise', import.meta.url).pathname;
 const LOG = '/var/log/popgate.log';
 const REQUIRED = Boolean(process.env.CI) || process.env.POPGATE_E2E === 'required';
 const HAVE = spawnSync('logrotate', ['--version']).status === 0;
@@ -16,7 +16,7 @@ const HAVE = spawnSync('logrotate', ['--version']).status === 0;
 describe('logrotate entry', () => {
   it('names the log the installer writes', () => {
     assert.match(readFileSync(ENTRY, 'utf8'), new RegExp(`^${LOG} \\{$`, 'm'));
-    assert.ok(readFileSync(INSTALL, 'utf8').includes(`>>${LOG}`), `install.sh no longer appends to ${LOG}`);
+    assert.ok(readFileSync(SUPERVISE, 'utf8').includes(`/var/log/popgate.log`), `popgate-supervise no longer writes ${LOG}`);
   });
 
   it('rotates it while a writer keeps appending', { skip: !HAVE && !REQUIRED ? 'logrotate is not installed (apt-get install logrotate)' : false }, () => {

@@ -19,7 +19,7 @@ describe('config', () => {
   it('has Debian defaults for every unset key', () => {
     const c = loadConfig({ file: file('# nothing set\n'), overrides: {} });
     assert.deepEqual(c.log, ['/var/log/mail.log']);
-    assert.deepEqual(c.map, { type: 'hash', path: '/etc/postfix/popgate' });
+    assert.deepEqual(c.map, { type: 'hash', path: '/var/lib/popgate/map/popgate' });
     assert.equal(c.grace, 30 * 60_000);
     assert.equal(c.db, '/var/lib/popgate/popgate.sqlite');
     assert.ok(c.exclude.some((n) => n.contains('127.0.0.5')) && c.exclude.some((n) => n.contains('::1')));
