@@ -51,7 +51,7 @@ export async function pipelineChild(file: string, dir: string): Promise<Pipeline
   await daemon.settled();
   const ms = performance.now() - t0;
   const granted = daemon.store.activeIps(Date.now()).length;
-  const pubs = (daemon as unknown as { publishers: MapPublisher[] }).publishers;
+  const pubs = daemon.publishers as MapPublisher[];
   const position = daemon.store.getPosition(file);
   await daemon.stop();
   return { lines: position?.line ?? 0, matches: granted, ms, readMs, granted, builds: pubs[0]?.builds ?? 0, peakRssMb: peakRssMb() };

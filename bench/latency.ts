@@ -143,7 +143,7 @@ async function trials(r: Rig, trial: (r: Rig, n: number) => Promise<number>, bas
 
 /** Logins from many addresses as fast as a busy server writes them: builds must coalesce. */
 async function storm(r: Rig): Promise<LatencyReport['storm']> {
-  const pub = (r.daemon as unknown as { publishers: MapPublisher[] }).publishers.find((p) => 'builds' in p)!;
+  const pub = r.daemon.publishers.find((p): p is MapPublisher => 'builds' in p)!;
   await r.daemon.settled();
   const before = pub.builds;
   const t0 = performance.now();

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { describe, EXIT, PopgateError } from '../core/errors.js';
 import { InstanceLock } from '../core/instance-lock.js';
 import { loadExclusions } from '../grants/exclusions.js';
+import type { Publisher } from '../publish/publisher.js';
 import { assemble, dnsblFrom, engineFor, granterOptions, type Parts } from './assemble.js';
 import { ExpiryTimer } from './expiry.js';
 import { Observer } from './observe.js';
@@ -15,6 +16,8 @@ import { SourceSet } from './sources.js';
 
 /** How often the store is asked whether the CLI (another process) changed it; held logins too. */
 const TICK_MS = 200;
+/** A WAL checkpoint every this many ticks (1 s), between batches rather than inside a commit. */
+const CHECKPOINT_TICKS = 5;
 
 export class Daemon {
   private readonly pipeline: Pipeline;
@@ -30,6 +33,7 @@ export class Daemon {
   private catchingUp = 0;
   private backlogMoved = false;
   private stopping = false;
+  private ticks = 0;
   private onFatal: (err: PopgateError) => void = () => {};
   /** The database file opened at start. */
   private readonly dbId: string | null;
@@ -53,6 +57,11 @@ export class Daemon {
 
   get store() {
     return this.parts.store;
+  }
+
+  /** The publishers, for status and the benchmarks. */
+  get publishers(): readonly Publisher[] {
+    return this.parts.publishers;
   }
 
   /**
@@ -123,6 +132,7 @@ export class Daemon {
       return;
     }
     this.pollExternal();
+    if (++this.ticks % CHECKPOINT_TICKS === 0) this.checkpoint();
     this.pipeline.release().then((c) => this.onChanges(c), (err) => this.logger.error(`held logins: ${describe(err)}`));
   }
 
@@ -132,6 +142,14 @@ export class Daemon {
     const err = new PopgateError('STORE', this.config.db, what, hint, { exitCode: EXIT.TEMPFAIL });
     this.logger.error(err.message);
     this.onFatal(err);
+  }
+
+  private checkpoint(): void {
+    try {
+      this.store.checkpoint();
+    } catch (err) {
+      this.logger.warn(`checkpoint: ${describe(err)}`);
+    }
   }
 
   /** A CLI verb (grant, revoke, brake, …) committed: publish it and look at expiry again. */

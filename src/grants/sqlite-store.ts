@@ -49,7 +49,7 @@ export class SqliteStore implements Store {
    * `busyMs`: how long a write waits for another process's lock. The wait blocks the thread, so
    * the daemon keeps it short (its batches are retried) and live answers never stall behind it.
    */
-  constructor(path: string, options: { readonly?: boolean; busyMs?: number } = {}) {
+  constructor(path: string, options: { readonly?: boolean; busyMs?: number; manualCheckpoint?: boolean } = {}) {
     this.path = path;
     try {
       if (path !== ':memory:' && !options.readonly) createPrivate(path);
@@ -58,12 +58,20 @@ export class SqliteStore implements Store {
       if (!options.readonly) {
         this.db.pragma('journal_mode = WAL');
         this.db.pragma('synchronous = NORMAL');
+        // The daemon checkpoints on its own timer (checkpoint()), not inside whichever commit
+        // crosses the threshold: that commit's fsync delayed the live answers queued behind it.
+        if (options.manualCheckpoint) this.db.pragma('wal_autocheckpoint = 0');
         migrate(this.db);
       }
     } catch (err) {
       throw openError(path, err);
     }
     this.stmt = prepare(this.db);
+  }
+
+  /** Copies the WAL into the database as far as no reader holds it back (never waits). */
+  checkpoint(): void {
+    this.guard('checkpoint', () => this.db.pragma('wal_checkpoint(PASSIVE)'));
   }
 
   /** The file's identity, to notice when it is replaced or removed under a running daemon. */

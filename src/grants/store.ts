@@ -141,6 +141,8 @@ export interface Store {
   setState(key: string, value: string | null): void;
   /** Runs `fn` in one transaction: all of it is stored, or none. */
   transaction<T>(fn: () => T): T;
+  /** Housekeeping the daemon runs off the hot path (SQLite: a WAL checkpoint). */
+  checkpoint(): void;
   /** The identity of the backing file (`dev:ino`), null when there is none: noticed when it is replaced. */
   fileId(): string | null;
   /** Changes when another process commits (PRAGMA data_version). */
