@@ -3,7 +3,7 @@
 // process, the one measured): the daemon restarts on that database — sessions reloaded, the 100k
 // map published at start —, follows live logins, and answers lookups from the store, the policy
 // service and the socketmap (asked from another process, as Postfix would). Peak RSS is maxRSS.
-import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, readFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Daemon } from '../src/daemon/daemon.js';
@@ -114,12 +114,18 @@ export async function memoryChild(log: string, dir: string, phase: string): Prom
   return { grants, openSessions, startMs: ms, peakRssMb: peakRssMb(), storeLookupsPerSec, policyLookupsPerSec, socketmapLookupsPerSec };
 }
 
+/** The Node flags the popgate command sets for itself (its shebang, src/cli/main.ts). */
+function programNodeFlags(): string[] {
+  const first = readFileSync(new URL('../../src/cli/main.ts', import.meta.url), 'utf8').split('\n')[0]!;
+  return first.replace(/^#!\/usr\/bin\/env -S node\s*/, '').split(/\s+/).filter(Boolean);
+}
+
 /** Both phases, each in its own process, on one log and one database. */
 export async function memory(dir: string): Promise<MemoryReport> {
   const log = join(dir, 'mail.log');
   writeLoginLog(log);
   const one = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'catchup'], 240_000);
   const two = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'steady'], 240_000);
-  const small = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'steady'], 240_000, ['--max-semi-space-size=2']);
+  const small = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'steady'], 240_000, programNodeFlags());
   return { ...one, ...two, peakRssSmallYoungMb: small.peakRssMb! } as MemoryReport;
 }

@@ -45,8 +45,8 @@ export function printTable(out: Record<string, unknown>): void {
   }
   const m = out.memory as MemoryReport | undefined;
   if (m) {
-    rows.push([`peak RSS, restart with ${n(m.grants)} active grants (${n(m.openSessions)} open sessions), live logins, lookups`, `${m.peakRssMb} MB (start and first publish ${n(m.startMs)} ms)`, '≤ 120 MB', met(m.peakRssMb <= 120)]);
-    rows.push(['  the same with node --max-semi-space-size=2', `${m.peakRssSmallYoungMb} MB`, '≤ 120 MB', met(m.peakRssSmallYoungMb <= 120)]);
+    rows.push([`peak RSS, restart with ${n(m.grants)} active grants (${n(m.openSessions)} open sessions), live logins, lookups: node's defaults`, `${m.peakRssMb} MB (start and first publish ${n(m.startMs)} ms)`, '', '']);
+    rows.push(['  the same as the popgate command runs (the flags of its shebang)', `${m.peakRssSmallYoungMb} MB`, '≤ 100 MB', met(m.peakRssSmallYoungMb <= 100)]);
     rows.push([`peak RSS, catching up ${n(m.grants)} logins`, `${m.catchupPeakRssMb} MB (${n(m.catchupMs)} ms)`, '', '']);
     rows.push(['store lookups', `${n(m.storeLookupsPerSec)} /s`, '', '']);
     rows.push(['policy lookups (4 connections)', typeof m.policyLookupsPerSec === 'number' ? `${n(m.policyLookupsPerSec)} /s` : `policy: ${m.policyLookupsPerSec}`, '', '']);
