@@ -1,5 +1,5 @@
 // Is popgate where Postfix asks it, in a place where its OK lifts the relay refusal?
-// Measured on Postfix 3.7 (postfix-facts §1): the grant must sit in the list that holds the
+// Measured on Postfix 3.7: the grant must sit in the list that holds the
 // relay check, before it and before any rule that already rejects; an OK elsewhere ends only
 // that list. With an empty smtpd_relay_restrictions the pre-2.10 recipient list is the place.
 import { error, ok, warning, type Finding } from './finding.js';

@@ -1,6 +1,6 @@
 // Where a live server listens, written Postfix style: `unix:/absolute/path` or
 // `inet:HOST:PORT` (`inet:[::1]:PORT` for IPv6). Hosts are numeric: smtpd runs chrooted and
-// may not resolve names (postfix-facts §6), and a name could resolve to a public address.
+// may not resolve names, and a name could resolve to a public address.
 import { isIP } from 'node:net';
 import { canonicalIp, parseNetwork } from '../net/ip.js';
 

@@ -2,7 +2,7 @@
 // they share: UNIX socket connectable by Postfix's user, or loopback only unless allowed;
 // a stale socket file replaced, a live one never stolen; bounded connections and idle time.
 //
-// Connection exhaustion (issue 11 item 9): when the table is full, the connection idle longest
+// Connection exhaustion: when the table is full, the connection idle longest
 // is closed to make room, so a new one (Postfix's) is always answered; Postfix reconnects when
 // its idle connection was closed. Over inet a peer is its address, capped at maxPerPeer — but
 // every local user shares loopback with Postfix and may bind any 127.x.y.z, so the cap only
@@ -220,7 +220,7 @@ export abstract class LiveServer<T> implements Publisher {
 
   /**
    * Reads requests and answers them in order. While the client leaves more than maxPendingOutput
-   * of answers unread, reading stops (issue 11 item 8: a flood took 1.3 GB): the kernel's buffers
+   * of answers unread, reading stops (a flood took 1.3 GB): the kernel's buffers
    * then push back on the client, and memory per connection stays bounded.
    */
   private serve(c: Connection): void {

@@ -1,5 +1,5 @@
 // What a log path may be: a regular file. A directory fails every read, a FIFO blocks the
-// opener until a writer comes, /dev/zero never ends (issue 11 item 10): refuse them at once.
+// opener until a writer comes, /dev/zero never ends: refuse them at once.
 import type { BigIntStats, Stats } from 'node:fs';
 import { SourceError } from '../core/errors.js';
 

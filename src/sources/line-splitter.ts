@@ -1,6 +1,6 @@
 // Turns byte chunks into numbered lines (UTF-8, `\n` or `\r\n`), the one splitter every reader
 // uses. A line longer than the limit is dropped whole, up to its newline, however the chunks
-// fall: its tail is never taken for a line of its own (issue 11 item 7: a forged Dovecot line
+// fall: its tail is never taken for a line of its own (a forged Dovecot line
 // hidden after 256 KiB of another program's line). Memory held is at most the limit.
 
 /** Longest line kept, in bytes (the engine never parses longer: no server logs a login that long). */

@@ -1,6 +1,6 @@
 // Reads lines from standard input (`--log -`): every line is live, nothing is checkpointed.
-// Lines come in batches, one per chunk the pipe delivers (one transaction each, not one per line:
-// issue 14), through the shared splitter, so a huge line is dropped, never held (issue 11 item 14).
+// Lines come in batches, one per chunk the pipe delivers (one transaction each, not one per
+// line), through the shared splitter, so a huge line is dropped, never held.
 import type { Readable } from 'node:stream';
 import type { Logger } from 'winston';
 import type { LogLine } from '../core/types.js';

@@ -1,6 +1,6 @@
 // Rate limit for repeated warnings: the first occurrence is reported at once, the rest are
 // counted and reported as one line per period. A flood of bad input must not become a flood of
-// log lines (issue 11 item 8: 3.4 million warnings). Pure: the caller logs and gives the clock.
+// log lines (3.4 million warnings). Pure: the caller logs and gives the clock.
 
 export class Throttle {
   private last = -Infinity;

@@ -1,4 +1,4 @@
-// The daemon refuses to start, with the fix and the DESIGN.md exit code, when Postfix cannot take the map.
+// The daemon refuses to start, with the fix and the documented exit code, when Postfix cannot take the map.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

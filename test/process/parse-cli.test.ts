@@ -1,4 +1,4 @@
-// `popgate parse` end to end on a small file: the JSON contract of DESIGN.md, a held Cyrus login
+// `popgate parse` end to end on a small file: the JSON contract (README, parse --json), a held Cyrus login
 // reported at its own line (and a refused one not at all), --explain, and the summary's hints.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

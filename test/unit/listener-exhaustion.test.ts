@@ -1,4 +1,4 @@
-// Connection exhaustion (issue 11 item 9: 512 idle connections held for 330 s locked Postfix
+// Connection exhaustion (512 idle connections held for 330 s locked Postfix
 // out). With the table full of idle connections a new one is still answered, the one idle
 // longest making room; one address cannot hold more than its share; warnings stay few.
 import assert from 'node:assert/strict';

@@ -102,7 +102,7 @@ describe('engine', () => {
     const forged = judge(e, j({ MESSAGE: 'login a from 203.0.113.9', SYSLOG_IDENTIFIER: 'toyd', _COMM: 'logger', _PID: '10', _EXE: '/usr/bin/logger', _UID: '1000' }), e.newSource(), NOW);
     assert.equal(forged.kind, 'none');
     assert.match(forged.kind === 'none' ? forged.why : '', /not written by the server .*\/usr\/bin\/logger/);
-    // A copy of any program named like the server shows its name as _COMM: no vouch (issue 11 item 2).
+    // A copy of any program named like the server shows its name as _COMM: no vouch.
     const named = judge(e, j({ MESSAGE: 'login a from 203.0.113.9', SYSLOG_IDENTIFIER: 'toyd', _COMM: 'toyd', _PID: '11' }), e.newSource(), NOW);
     assert.equal(named.kind, 'none', 'an entry without _UID/_EXE/_SYSTEMD_UNIT never grants');
     const bytes = judge(e, j({ MESSAGE: [...Buffer.from('login \xff from 192.0.2.5', 'latin1')], SYSLOG_IDENTIFIER: 'toyd', ...own }), e.newSource(), NOW);

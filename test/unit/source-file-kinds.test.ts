@@ -1,4 +1,4 @@
-// A log path that is not a regular file (issue 11 item 10): a directory, a FIFO, /dev/zero and a
+// A log path that is not a regular file: a directory, a FIFO, /dev/zero and a
 // socket are refused at once with a SourceError that says what and how to fix; nothing waits
 // on them or spins. A file missing at start is still waited for.
 import assert from 'node:assert/strict';

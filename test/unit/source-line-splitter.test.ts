@@ -27,7 +27,7 @@ describe('line splitter', () => {
     assert.deepEqual(splitAll([...text].map((b) => Buffer.from([b]))).lines, want, 'byte by byte');
   });
 
-  it('drops an overlong line whole when a forged line starts exactly where a read ends (issue 11 item 7)', () => {
+  it('drops an overlong line whole when a forged line starts exactly where a read ends', () => {
     const CHUNK = 256 * 1024;
     for (const k of [0, 1, 5, 100]) {
       // "other program" line of CHUNK - k bytes, then the forged text with no newline before it.

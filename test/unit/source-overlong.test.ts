@@ -1,4 +1,4 @@
-// Every reader drops an overlong line whole (issue 11 items 7 and 14): the file follower
+// Every reader drops an overlong line whole: the file follower
 // (catch-up and live reads), standard input (also a 600 MB line, in bounded memory) and
 // readLines (the path `popgate parse` takes). Written against the Source interface, so the same
 // test runs on the code before the shared splitter and fails there.
@@ -67,7 +67,7 @@ describe('overlong lines', () => {
     assert.ok(!lines.some((l) => l.text.includes('pop3-login')));
     assert.deepEqual(lines.slice(0, 2).map((l) => [l.text, l.lineNo]), [['a', 1], ['line 0', 3]]);
     assert.ok(lines.every((l) => l.live));
-    assert.ok(batches.length <= 10, `${batches.length} batches for 2001 lines: one transaction per line is what issue 14 is about`);
+    assert.ok(batches.length <= 10, `${batches.length} batches for 2001 lines: one transaction per line would be too many`);
     await src.stop();
   });
 

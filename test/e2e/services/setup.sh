@@ -238,11 +238,11 @@ MASTER_CF=(
   "127.0.0.1:$POLICY_PORT inet n - y - - smtpd -o smtpd_relay_restrictions=$policy_rr"
   "127.0.0.1:$SOCKETMAP_PORT inet n - y - - smtpd -o smtpd_relay_restrictions=$sockmap_rr"
 )
-# ---- relay-test rig (issue 6): a DELIBERATELY OPEN listener ------------------------------------
+# ---- relay-test rig: a DELIBERATELY OPEN listener ------------------------------------
 # 127.0.0.1:2528 relays for every loopback client: mynetworks = 127.0.0.0/8 on this listener only,
 # the classic misconfiguration `popgate relay-test` must catch (test/e2e/relay-test.test.ts).
 # Loopback only; the discard transport above means nothing it accepts is ever delivered.
-# reject_unauth_destination stays in the list: smtpd refuses to start without one (postfix-facts §1).
+# reject_unauth_destination stays in the list: smtpd refuses to start without one.
 OPEN_RELAY_PORT=2528
 MASTER_CF+=("127.0.0.1:$OPEN_RELAY_PORT inet n - y - - smtpd -o mynetworks=127.0.0.0/8 -o smtpd_relay_restrictions=permit_mynetworks,reject_unauth_destination")
 # ---- end of the relay-test rig -----------------------------------------------------------------
