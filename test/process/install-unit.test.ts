@@ -32,7 +32,10 @@ describe('systemd unit', () => {
     assert.deepEqual(s.get('Restart'), ['on-failure']);
     assert.deepEqual(s.get('RestartPreventExitStatus'), ['64 69 78']);
     assert.ok(s.get('ExecReload')?.[0]?.includes('HUP'));
-    assert.match(s.get('Environment')?.join(' ') ?? '', /--max-semi-space-size=2/);
+    // Ready when caught up and published (READY=1 from a child process), and a watchdog.
+    assert.deepEqual(s.get('Type'), ['notify']);
+    assert.deepEqual(s.get('NotifyAccess'), ['all']);
+    assert.ok(s.get('WatchdogSec'));
     // V8's JIT maps memory writable and executable: this option would kill popgate at start.
     assert.equal(s.get('MemoryDenyWriteExecute'), undefined);
   });
