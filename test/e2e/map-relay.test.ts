@@ -83,6 +83,9 @@ suiteNeeding('map mode against real Postfix and Dovecot', skip, () => {
 
   it('IPv6: a login over ::1 lets [::1] relay', async () => {
     const d = await startDaemon({ exclude: '127.0.0.1/32' });
+    // A new database reads the rig log's recent backlog: an earlier run's ::1 login may grant it.
+    cli(['revoke', '::1', '--config', d.config]);
+    await waitFor('no grant for ::1 to start from', () => mapLookup('::1') === null, 2000);
     assert.ok(isRelayDenied(await relayed('::1', RIG.smtpMapPort, '::1')));
     assert.ok(await pop3Login('::1', RIG.user, RIG.pass, RIG.pop3Port, '::1'));
     await waitFor('::1 granted', async () => isAccepted(await relayed('::1', RIG.smtpMapPort, '::1')), 3000, 20);

@@ -64,6 +64,8 @@ export interface DaemonHandle {
   dir: string;
   config: string;
   db: string;
+  /** The map setting it runs with. */
+  map: string;
   child: ChildProcess;
   output: () => string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -82,6 +84,8 @@ export async function startDaemon(settings: Record<string, string>, dir?: string
   const config = join(dir, 'popgate.cf');
   const all: Record<string, string> = { log: RIG.dovecotLog, db, map: `hash:${RIG.map}`, grace: '30m', exclude: '127.0.0.1/32, ::1/128', log_level: 'debug', ...settings };
   writeFileSync(config, Object.entries(all).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+  // A test that failed before stopping its daemon must not fail the next ones too: one map, one daemon.
+  for (const d of started) if (d.map === all.map && d.child.exitCode === null && d.child.signalCode === null) await d.stop('SIGKILL');
   const child = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -95,6 +99,7 @@ export async function startDaemon(settings: Record<string, string>, dir?: string
     dir,
     config,
     db,
+    map: all.map!,
     child,
     output: () => out,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
