@@ -3,7 +3,7 @@
 // and `Config` is derived from it, so a setting removed here no longer builds where it is used.
 import { listenAddress, type ListenAddress } from '../publish/listen-address.js';
 import {
-  absolutePaths, duration, list, logPaths, mapSpec, networks, path, rate, servers, word, yesNo, zones, type ValueParser,
+  absolutePaths, duration, list, logPaths, mapSpec, networks, path, rate, storeUrl, servers, word, yesNo, zones, type ValueParser,
 } from './values.js';
 
 export { duration, list } from './values.js';
@@ -31,6 +31,7 @@ const KEYS = {
   log: { default: '/var/log/mail.log', meaning: 'Log files to follow (comma or space separated); - is standard input.', parse: logPaths, reload: 'live' },
   parsers: { default: '', meaning: 'Parsers to use (e.g. dovecot); empty means all of them.', parse: list, reload: 'live' },
   db: { default: '/var/lib/popgate/popgate.sqlite', meaning: 'SQLite database of grants, sessions, log positions and the audit trail.', parse: path, reload: 'restart' },
+  store: { default: 'sqlite', meaning: 'Where grants are shared: sqlite (this host alone), or postgresql://USER@HOST:PORT/DB for several hosts (the SQLite db keeps the log positions of this host and an outbox). Password from ~/.pgpass, PGPASSFILE or PGPASSWORD, never here; TLS with ?sslmode=verify-full&sslrootcert=FILE.', parse: storeUrl, reload: 'restart' },
   map: { default: 'hash:/var/lib/popgate/map/popgate', meaning: 'Postfix access map to publish, TYPE:PATH (hash, lmdb, cdb, btree); none disables it.', parse: mapSpec, reload: 'restart' },
   map_value: { default: 'OK', meaning: 'Right-hand side written for each granted address.', parse: ACTION, reload: 'restart' },
   policy: { default: 'none', meaning: "Policy service for Postfix's check_policy_service: unix:/PATH (e.g. unix:/var/spool/postfix/popgate/policy, inside Postfix's chroot) or inet:127.0.0.1:PORT; none disables it.", parse: listenAddress, reload: 'restart' },

@@ -51,6 +51,25 @@ export function word<T extends string = string>(pattern: RegExp, what: string): 
   };
 }
 
+/**
+ * The shared store: null for this host's SQLite alone, or a postgresql:// URL. A password in it
+ * would show in ps, logs and config backups: it goes in ~/.pgpass, PGPASSFILE or PGPASSWORD.
+ */
+export function storeUrl(raw: string): string | null {
+  const v = raw.trim();
+  if (v === 'sqlite') return null;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw `"${raw}" is not sqlite or a postgresql://USER@HOST:PORT/DB URL`;
+  }
+  if (u.protocol !== 'postgresql:' && u.protocol !== 'postgres:') throw `"${raw}" is not sqlite or a postgresql://USER@HOST:PORT/DB URL`;
+  if (u.password || /(^|&)password=/i.test(u.search.slice(1))) throw 'the store URL holds a password; put it in ~/.pgpass (mode 0600), the file PGPASSFILE names, or PGPASSWORD';
+  if (!u.hostname || u.pathname.length < 2) throw `"${raw}" needs a host and a database: postgresql://USER@HOST:PORT/DB`;
+  return v;
+}
+
 export function path(raw: string): string {
   const v = raw.trim();
   if (!v.startsWith('/') && v !== ':memory:') throw `"${raw}" is not an absolute path`;

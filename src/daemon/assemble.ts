@@ -13,6 +13,7 @@ import { GrantView } from '../grants/view.js';
 import type { PendingState } from '../parse/correlate.js';
 import { Engine } from '../parse/engine.js';
 import { selectParsers } from '../parse/select.js';
+import { type Shared, startShared } from '../multihost/wiring.js';
 import { MapPublisher } from '../publish/map-publisher.js';
 import { PolicyServer } from '../publish/policy-server.js';
 import type { Publisher } from '../publish/publisher.js';
@@ -27,6 +28,8 @@ export interface Parts {
   granter: Granter;
   dnsbl: Dnsbl | null;
   publishers: Publisher[];
+  /** store = postgresql://…: the outbox, its deliverer, and the shared view the publishers answer from. */
+  shared: Shared | null;
 }
 
 export function granterOptions(config: Config): GranterOptions {
@@ -44,7 +47,7 @@ export function engineFor(config: Config, previous?: Engine): Engine {
   return new Engine(selectParsers(config.parsers, 'parsers'), previous?.correlator);
 }
 
-function publishersFor(config: Config, view: GrantView, logger: Logger): Publisher[] {
+function publishersFor(config: Config, view: Pick<GrantView, 'lookup' | 'mapText'>, logger: Logger): Publisher[] {
   const out: Publisher[] = [];
   if (config.map) {
     out.push(new MapPublisher({
@@ -68,6 +71,7 @@ export async function assemble(config: Config, logger: Logger): Promise<Parts> {
   // A CLI write holding the lock makes a batch fail fast and retry, instead of blocking answers.
   const store = new SqliteStore(config.db, { busyMs: 100, manualCheckpoint: true });
   const view = new GrantView(store, exclusions);
+  const shared = await startShared(config, logger);
   const engine = engineFor(config);
   // Open sessions outlive a restart: their logouts must still find their addresses.
   for (const s of store.openSessions()) engine.correlator.openSession(s.key, s);
@@ -81,6 +85,7 @@ export async function assemble(config: Config, logger: Logger): Promise<Parts> {
     engine,
     granter: new Granter(store, view, granterOptions(config), logger),
     dnsbl: dnsblFrom(config),
-    publishers: publishersFor(config, view, logger),
+    publishers: publishersFor(config, shared?.view ?? view, logger),
+    shared,
   };
 }

@@ -89,6 +89,7 @@ export class Daemon {
       d.watchDeny();
       for (const p of d.parts.publishers) await p.start();
       d.publishing = true;
+      d.parts.shared?.view.onChange(() => d.publish());
       d.lastVersion = d.store.externalVersion();
       d.tickTimer = setInterval(() => d.tick(), TICK_MS);
       await d.observer.start();
@@ -224,6 +225,7 @@ export class Daemon {
     for (const p of this.parts.publishers) {
       await p.stop().catch((err) => this.logger.error(`stop: ${describe(err)}; hint: popgate withdraw empties the map by hand`));
     }
+    await this.parts.shared?.stop();
     this.store.close();
     await this.lock.release();
   }
