@@ -5,7 +5,10 @@ import type { Logger } from 'winston';
 import type { Config, KeyDoc, LiveKey } from '../config/schema.js';
 import { changedKeys } from '../config/schema.js';
 import { describe } from '../core/errors.js';
+import { loadExclusions } from '../grants/exclusions.js';
 import type { Store } from '../grants/store.js';
+import { dnsblFrom, engineFor, granterOptions, type Parts } from './assemble.js';
+import type { Pipeline } from './pipeline.js';
 
 /** The part of the daemon a reload rebuilds for a setting. */
 export type Part = 'exclusions' | 'granter' | 'dnsbl' | 'parsers' | 'logging' | 'logs' | 'audit';
@@ -66,4 +69,47 @@ export function shortenGrants(store: Store, was: Config, now: Config, logger: Lo
     logger.error(`reload: shortening the existing grants failed (${describe(err)}); hint: popgate flush ends them all`);
     return false;
   }
+}
+
+/** What a reload changes in a running daemon. */
+export interface Running {
+  config: Config;
+  parts: Parts;
+  pipeline: Pipeline;
+  logger: Logger;
+  /** Deny files watched again (their set may have changed). */
+  watchDeny(): void;
+  /** Grants the new exclusions refuse are revoked. */
+  revokeRefused(cause: string): void;
+  /** Grants were shortened: expire what is due, publish. */
+  shortened(): void;
+  /** Follow exactly these logs (the ones kept are reopened). */
+  follow(paths: readonly string[]): Promise<void>;
+}
+
+/** SIGHUP: every live setting applied, every restart-only one named. Returns the config that now runs. */
+export async function applyReload(r: Running, next: Config): Promise<Config> {
+  const plan = planReload(r.config, next);
+  const c = plan.running;
+  if (plan.parts.has('exclusions')) {
+    const old = r.parts.exclusions.deny;
+    r.parts.exclusions = await loadExclusions(c, r.logger);
+    r.parts.view.setExclusions(r.parts.exclusions);
+    await old?.close();
+    r.watchDeny();
+    r.revokeRefused('reload');
+  }
+  if (plan.parts.has('granter')) {
+    r.parts.granter.reconfigure(granterOptions(c));
+    if (shortenGrants(r.parts.store, r.config, c, r.logger)) r.shortened();
+  }
+  if (plan.parts.has('dnsbl')) r.pipeline.dnsbl = dnsblFrom(c);
+  if (plan.parts.has('parsers')) r.pipeline.engine = engineFor(c, r.pipeline.engine);
+  if (plan.parts.has('logging')) r.logger.level = c.log_level;
+  await r.follow(c.log);
+  if (plan.restart.length) {
+    r.logger.warn(`reload: ${plan.restart.map((k) => k.key).join(', ')} changed; that takes effect at the next restart (the running value stays)`);
+  }
+  r.logger.info(`configuration reloaded${plan.live.length ? ` (${plan.live.map((k) => k.key).join(', ')})` : ''}, logs reopened`);
+  return c;
 }

@@ -1,5 +1,6 @@
-// Changes that do not come through the pipeline: exclusions that changed (a deny file edited, a
-// reload) revoke what they now refuse; the brake and actions taken by hand are said in the log.
+// What happens to the store outside the pipeline: another process commits (the CLI), the file is
+// replaced or removed, exclusions change (a deny file edited, a reload) and revoke what they now
+// refuse; the brake and actions taken by hand are said in the log; WAL checkpoints on a timer.
 import type { Logger } from 'winston';
 import { describe } from '../core/errors.js';
 import type { Store } from '../grants/store.js';
@@ -53,6 +54,54 @@ export class ManualNotice {
     for (const a of this.store.manualAfter(this.last)) {
       this.last = a.id;
       this.logger.info(`by hand: ${a.action}${a.ip ? ` ${a.ip}` : ''} (${a.detail})`);
+    }
+  }
+}
+
+/** A WAL checkpoint every this many polls (1 s at the daemon's tick), between batches, not in a commit. */
+const CHECKPOINT_POLLS = 5;
+
+export type Seen = 'changed' | 'replaced' | 'removed' | null;
+
+/** Looked at on every daemon tick. */
+export class StoreWatch {
+  private readonly fileId: string | null;
+  private version: number;
+  private polls = 0;
+  private readonly brake: BrakeNotice;
+  private readonly manual: ManualNotice;
+
+  constructor(private readonly store: Store, private readonly view: GrantView, private readonly logger: Logger) {
+    this.fileId = store.fileId();
+    this.version = store.externalVersion();
+    this.brake = new BrakeNotice(logger);
+    this.manual = new ManualNotice(store, logger);
+    this.brake.notice(view);
+  }
+
+  /** 'changed' when another process committed (publish, look at expiry); the file's fate otherwise. */
+  poll(): Seen {
+    const id = this.store.fileId();
+    if (id !== this.fileId) return id ? 'replaced' : 'removed';
+    if (++this.polls % CHECKPOINT_POLLS === 0) this.checkpoint();
+    try {
+      const v = this.store.externalVersion();
+      if (v === this.version) return null;
+      this.version = v;
+      this.manual.notice();
+      this.brake.notice(this.view);
+      return 'changed';
+    } catch (err) {
+      this.logger.error(describe(err));
+      return null;
+    }
+  }
+
+  private checkpoint(): void {
+    try {
+      this.store.checkpoint();
+    } catch (err) {
+      this.logger.warn(`checkpoint: ${describe(err)}`);
     }
   }
 }
