@@ -4,6 +4,8 @@
 // kernel (`_UID`, `_EXE`, `_SYSTEMD_UNIT`) go beside them, so the router can refuse an entry the
 // server did not write (writer.ts), whatever tag a local user gave it with logger(1).
 import type { Prefix } from './prefix.js';
+import { rfc3339Length } from './stamp-scan.js';
+import type { StampKind } from './timestamps.js';
 
 type Field = string | number[] | null | undefined;
 
@@ -27,6 +29,14 @@ function pidOf(v: Field): number | null {
   return s !== null && /^\d{1,10}$/.test(s) ? Number(s) : null;
 }
 
+/** journald's microseconds, or the RFC 3339 time rsyslog writes (contrib/rsyslog/popgate.conf). */
+function stampOf(o: Record<string, Field>): { stamp: string | null; stampKind: StampKind | null } {
+  const us = text(o.__REALTIME_TIMESTAMP);
+  if (us !== null) return { stamp: us, stampKind: /^\d{1,17}$/.test(us) ? 'epoch-us' : null };
+  const t = text(o.TIMESTAMP);
+  return { stamp: t, stampKind: t !== null && t.length <= 40 && rfc3339Length(t, 0) === t.length ? 'rfc3339' : null };
+}
+
 /** The prefix of a journald JSON line, or null when the line is not one. */
 export function journalPrefix(line: string): Prefix | null {
   let o: Record<string, Field>;
@@ -41,9 +51,9 @@ export function journalPrefix(line: string): Prefix | null {
   if (body === null) return null;
   const comm = text(o._COMM);
   const writer = { uid: nonEmpty(o._UID), exe: nonEmpty(o._EXE), unit: nonEmpty(o._SYSTEMD_UNIT), comm };
-  const stamp = text(o.__REALTIME_TIMESTAMP);
+  const { stamp, stampKind } = stampOf(o);
   return {
-    stampKind: stamp !== null && /^\d{1,17}$/.test(stamp) ? 'epoch-us' : null,
+    stampKind,
     stamp,
     host: text(o._HOSTNAME) ?? '',
     tag: text(o.SYSLOG_IDENTIFIER) ?? comm,

@@ -68,7 +68,7 @@ export function positionOf(spec: JournalSpec, cursor: string, entries: number): 
 
 /** The cursor a stored position holds for this journal entry, or null. */
 export function cursorOf(spec: JournalSpec, pos: Position | null): { cursor: string; entries: number } | null {
-  if (!pos || pos.dev !== 'journal' || pos.ino !== spec.name.slice(JOURNAL_PREFIX.length) || !pos.fingerprint) return null;
+  if (pos?.dev !== 'journal' || pos.ino !== spec.name.slice(JOURNAL_PREFIX.length) || !pos.fingerprint) return null;
   return { cursor: pos.fingerprint, entries: pos.line };
 }
 
