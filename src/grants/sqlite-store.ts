@@ -1,10 +1,9 @@
 // Store on SQLite (better-sqlite3, WAL): every change is a prepared statement inside a transaction.
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { describe, EXIT, StoreError } from '../core/errors.js';
+import { statSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { describe, StoreError } from '../core/errors.js';
 import type { Grant, Protocol } from '../core/types.js';
-import { migrate } from './schema.js';
+import { openDatabase, type OpenOptions } from './sqlite-open.js';
 import { prepare, type Statements } from './sqlite-sql.js';
 import { queryHistory } from './sqlite-history.js';
 import type { AuditContext, AuditEntry, Change, HistoryEntry, HistoryQuery, LoginRecord, OpenSession, Position, Store } from './store.js';
@@ -20,52 +19,14 @@ interface GrantRow {
   open_sessions: number;
 }
 
-/** A new database is created 0640 (it holds user names); SQLite gives its -wal and -shm the same mode. */
-function createPrivate(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
-  try {
-    closeSync(openSync(path, 'wx', 0o640));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-}
-
-/** Why a database cannot be opened, and what to do: a damaged file is not a passing problem. */
-function openError(path: string, err: unknown): StoreError {
-  const why = describe(err);
-  if (/SQLITE_(CORRUPT|NOTADB)|malformed|not a database/i.test(why)) {
-    return new StoreError(path, `the grant database is damaged (${why})`,
-      `move it aside (mv ${path} ${path}.damaged) and start popgate: it makes a new one, reads the logs again and grants only logins younger than the grace; the audit trail stays in the old file`, err, EXIT.DATAERR);
-  }
-  return new StoreError(path, `cannot open the grant database (${why})`, 'check that the directory exists and is writable by the user popgate runs as, and that the disk is not full', err);
-}
-
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmt: Statements;
   readonly path: string;
 
-  /**
-   * `busyMs`: how long a write waits for another process's lock. The wait blocks the thread, so
-   * the daemon keeps it short (its batches are retried) and live answers never stall behind it.
-   */
-  constructor(path: string, options: { readonly?: boolean; busyMs?: number; manualCheckpoint?: boolean } = {}) {
+  constructor(path: string, options: OpenOptions = {}) {
     this.path = path;
-    try {
-      if (path !== ':memory:' && !options.readonly) createPrivate(path);
-      this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-      this.db.pragma(`busy_timeout = ${options.busyMs ?? 5000}`);
-      if (!options.readonly) {
-        this.db.pragma('journal_mode = WAL');
-        this.db.pragma('synchronous = NORMAL');
-        // The daemon checkpoints on its own timer (checkpoint()), not inside whichever commit
-        // crosses the threshold: that commit's fsync delayed the live answers queued behind it.
-        if (options.manualCheckpoint) this.db.pragma('wal_autocheckpoint = 0');
-        migrate(this.db);
-      }
-    } catch (err) {
-      throw openError(path, err);
-    }
+    this.db = openDatabase(path, options);
     this.stmt = prepare(this.db);
   }
 

@@ -7,7 +7,8 @@ import type { Logger } from 'winston';
 import type { GrantLookup } from '../grants/lookup.js';
 import type { Decoder } from '../wire/decoder.js';
 import { encodeNetstring, NetstringDecoder } from '../wire/netstring.js';
-import { ask, LiveServer, type ListenerLimits } from './live-listener.js';
+import type { ListenerLimits } from './live-listener.js';
+import { ask, LiveServer } from './live-server.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
 
 export interface SocketmapLimits extends ListenerLimits {

@@ -1,11 +1,11 @@
 // Follows a log file like `tail -F`, by inode and byte offset, so positions can be stored exactly.
 // fs.watch on the directory makes it react at once; a 1 s stat is the safety net for missed events.
 // Rotation by rename and by copytruncate both continue where reading stopped (log-file.ts).
-import { readSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { readSync, type FSWatcher } from 'node:fs';
 import type { Logger } from 'winston';
 import type { LogLine } from '../core/types.js';
 import type { Position } from '../grants/store.js';
+import { watchDirOf } from './dir-watch.js';
 import { dropWarning } from './drop-warning.js';
 import { notRegular } from './file-kind.js';
 import type { DropSink } from './line-splitter.js';
@@ -88,19 +88,7 @@ export class FileSource implements Source {
 
   private watchDir(): void {
     if (this.watcher || this.stopped) return;
-    try {
-      const base = basename(this.name);
-      this.watcher = watch(dirname(this.name), { persistent: false }, (_ev, file) => {
-        if (!file || file === base) this.kick();
-      });
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = null;
-      });
-    } catch {
-      // Directory missing: the poll timer retries.
-      this.watcher = null;
-    }
+    this.watcher = watchDirOf(this.name, () => this.kick(), () => (this.watcher = null));
   }
 
   /** Schedules a pump; pumps never overlap. */

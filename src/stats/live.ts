@@ -1,7 +1,7 @@
 // Counts the answers of a live server (policy service, socketmap) by kind, and times them when
 // someone listens (the metrics' latency histogram). LiveServer offers no hook for this yet, so its
 // `answer` step is wrapped from outside: the request loop and its backpressure stay untouched.
-import { LiveServer } from '../publish/live-listener.js';
+import { LiveServer } from '../publish/live-server.js';
 import { PolicyServer } from '../publish/policy-server.js';
 import type { Publisher } from '../publish/publisher.js';
 
