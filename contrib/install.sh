@@ -422,17 +422,24 @@ stop_daemon
 mkdir -p "$(dirname "$CONF")"
 if [ ! -e "$CONF" ]; then
   cp "$REPO/contrib/popgate.cf" "$CONF"
-  logs=""
-  [ -e /var/log/mail.log ] && logs="/var/log/mail.log"
-  if command -v doveconf >/dev/null; then
-    dlog=$(doveconf -h log_path 2>/dev/null || true)
-    case "$dlog" in /*) [ "$dlog" != /var/log/mail.log ] && logs="$logs $dlog" ;; esac
+  # A source whose writer is authenticated first: in a plain syslog file any local user can
+  # forge a login line (logger -t dovecot …). Dovecot's own file, then the journal, then mail.log.
+  logs="" dlog=""
+  command -v doveconf >/dev/null && dlog=$(doveconf -h log_path 2>/dev/null || true)
+  case "$dlog" in
+    /*) [ "$dlog" != /var/log/mail.log ] && logs="$dlog" ;;
+  esac
+  if [ -z "$logs" ] && [ -d /run/systemd/journal ] && [ -n "$dlog" ] && command -v journalctl >/dev/null; then
+    logs="journal:_SYSTEMD_UNIT=dovecot.service"
   fi
-  logs=$(echo "$logs" | xargs)
+  if [ -z "$logs" ] && [ -e /var/log/mail.log ]; then
+    logs="/var/log/mail.log"
+    warn "following /var/log/mail.log: any local user can write a forged login line there (logger -t dovecot …); prefer Dovecot's log_path, the journal, or contrib/rsyslog/popgate.conf (README: Who wrote a log line)"
+  fi
   if [ -n "$logs" ]; then
-    set_conf log "${logs// /, }"
+    set_conf log "$logs"
   else
-    warn "no /var/log/mail.log and no Dovecot log_path: install rsyslog, or set Dovecot's log_path and add it to log in $CONF"
+    warn "no Dovecot log_path, no journal and no /var/log/mail.log: set log in $CONF to where your POP/IMAP server logs"
   fi
   say "wrote $CONF (log = ${logs:-/var/log/mail.log})"
 fi
