@@ -34,9 +34,11 @@ export function printTable(out: Record<string, unknown>): void {
   const l = out.latency as LatencyReport | undefined;
   if (l) {
     rows.push(...latencyRows('postmap -q OK', l.map, 20, 100));
-    rows.push(...latencyRows('map renamed in (smtpd sees it)', l.renamed, null, 100));
-    if (l.policy === 'not built yet') rows.push(['login → policy OK', 'policy: not built yet', 'p99 ≤ 5 ms', '-']);
-    else rows.push(...latencyRows('policy OK', l.policy, null, 5));
+    rows.push(...latencyRows('map renamed in (smtpd sees it)', l.renamed, 10, 30));
+    // Measured from the line's write (the follower's wake-up and the batch included): stricter
+    // than the target's "from the commit".
+    if (l.policy === 'not built yet') rows.push(['login → policy OK', 'policy: not built yet', 'p99 ≤ 1 ms', '-']);
+    else rows.push(...latencyRows('policy OK (from the log write)', l.policy, null, 1));
     const s = l.storm;
     rows.push([`login storm: ${n(s.logins)} logins in ${s.seconds} s`, `${s.builds} builds; last login in map after ${s.lastLoginToMapMs} ms`, 'coalesced', met(s.builds < s.logins / 10)]);
   }
