@@ -8,8 +8,10 @@ import { register as registerDoctor } from './doctor.js';
 import { register as registerGrants } from './grants.js';
 import { register as registerHistory } from './history.js';
 import { register as registerParse } from './parse.js';
+import { register as registerPgsqlMap } from './pgsql-map.js';
 import { register as registerRelayTest } from './relay-test.js';
 import { register as registerRun } from './run.js';
+import { register as registerStore } from './store.js';
 import { register as registerStatus } from './status.js';
 import { register as registerWithdraw } from './withdraw.js';
 
@@ -31,6 +33,8 @@ const VERBS: ReadonlyArray<(program: Command) => void> = [
   registerWithdraw,
   registerStatus,
   registerHistory,
+  registerStore,
+  registerPgsqlMap,
 ];
 
 export function buildProgram(): Command {

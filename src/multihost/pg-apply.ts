@@ -22,11 +22,11 @@ const LOGIN = `INSERT INTO popgate_grants AS g (ip, writer, expires_at, granted_
 /** Anything else that moves an expiry (a logout, a shorter grace) changes a row, never makes one: a revoked grant stays revoked. */
 const UPDATE = `UPDATE popgate_grants SET expires_at = now() + $3::bigint ${MS} WHERE ip = $1 AND writer = $2`;
 
-const REVOKE_AT = `INSERT INTO popgate_revocations (ip, at, by) VALUES ($1, now() - $2::bigint ${MS}, $3)
+export const REVOKE_AT = `INSERT INTO popgate_revocations (ip, at, by) VALUES ($1, now() - $2::bigint ${MS}, $3)
   ON CONFLICT (ip) DO UPDATE SET at = GREATEST(popgate_revocations.at, EXCLUDED.at), by = EXCLUDED.by`;
-const REVOKE_GRANTS = `DELETE FROM popgate_grants WHERE ($1 = '*' OR ip = $1) AND granted_at <= now() - $2::bigint ${MS}`;
+export const REVOKE_GRANTS = `DELETE FROM popgate_grants WHERE ($1 = '*' OR ip = $1) AND granted_at <= now() - $2::bigint ${MS}`;
 
-const BRAKE = `INSERT INTO popgate_brake (id, since, by, reason) VALUES (1, now() - $1::bigint ${MS}, $2, $3) ON CONFLICT (id) DO NOTHING`;
+export const BRAKE = `INSERT INTO popgate_brake (id, since, by, reason) VALUES (1, now() - $1::bigint ${MS}, $2, $3) ON CONFLICT (id) DO NOTHING`;
 
 /** Longest NOTIFY payload (PostgreSQL's limit is 8000 bytes); past it readers read everything. */
 const MAX_PAYLOAD = 7000;

@@ -29,7 +29,8 @@ after(() => {
   }
 });
 
-export async function startMta(name: string): Promise<Mta> {
+/** `pgsqlCf`: the pgsql: table file, written before Postfix starts (its processes open it once). */
+export async function startMta(name: string, pgsqlCf = 'hosts = inet:127.0.0.1:1\ndbname = none\nquery = SELECT 1\n'): Promise<Mta> {
   const dir = mkdtempSync(`/tmp/popgate-${name}-`);
   chmodSync(dir, 0o755); // postfix's processes must reach the map and the pgsql file
   const port = { policy: await freePort(), socketmap: await freePort(), pgsql: await freePort(), map: await freePort() };
@@ -59,8 +60,9 @@ export async function startMta(name: string): Promise<Mta> {
       "relay_transport = discard:test" "smtpd_policy_service_timeout = 5s" "in_flow_delay = 0s"
     postconf -c "$B/etc" -M | awk '$2 == "inet" { print $1 "/" $2 }' | while read -r s; do postconf -c "$B/etc" -MX "$s"; done
     for s in "$@"; do postconf -c "$B/etc" -M "$s"; done
+    # proxymap serves only tables it finds in proxy_read_maps; restrictions set with -o in master.cf are not.
+    postconf -c "$B/etc" -e "proxy_read_maps = $(postconf -c "$B/etc" -h proxy_read_maps) proxy:pgsql:$B/etc/popgate-pgsql.cf"
     : >"$B/map/popgate"; postmap "hash:$B/map/popgate"; chmod 0644 "$B/map/popgate" "$B/map/popgate.db"
-    postfix -c "$B/etc" start 2>/dev/null
   `,
       'sh',
       dir,
@@ -69,16 +71,16 @@ export async function startMta(name: string): Promise<Mta> {
     { stdio: 'pipe', timeout: 60_000 },
   );
   instances.push(dir);
-  // Until popgate pgsql-map writes it: a valid file that finds nothing.
-  writePgsqlCf(m, 'hosts = 127.0.0.1:1\ndbname = none\nquery = SELECT 1 WHERE false\n');
+  writePgsqlCf(m, pgsqlCf);
+  execFileSync('postfix', ['-c', join(dir, 'etc'), 'start'], { stdio: 'pipe', timeout: 30_000 });
   for (const p of Object.values(port)) {
     await waitFor(`smtpd on ${p}`, () => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${p}`]).status === 0, 10_000, 100);
   }
   return m;
 }
 
-/** The pgsql: table file, readable by Postfix only (it may hold a password). */
-export function writePgsqlCf(m: Mta, text: string): void {
+/** The pgsql: table file, readable by Postfix only (it holds a password). */
+function writePgsqlCf(m: Mta, text: string): void {
   writeFileSync(m.pgsqlCf, text, { mode: 0o640 });
   execFileSync('chgrp', ['postfix', m.pgsqlCf]);
   chmodSync(m.pgsqlCf, 0o640);
