@@ -1,7 +1,7 @@
 // `popgate store …`: the shared PostgreSQL store from any host — its schema (migrate, status) and
 // the actions by hand (list, grant, revoke, flush, brake, release), which every MTA's reader
 // applies within a second. `--store URL` or the config's store; the password never on the line.
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import type pg from 'pg';
 import { duration } from '../config/schema.js';
 import { ConfigError, UnavailableError, UsageError } from '../core/errors.js';
@@ -16,6 +16,10 @@ import { act, configFrom, who, withCommon, type CommonOptions } from './common.j
 
 interface StoreOptions extends CommonOptions {
   store?: string;
+  reader?: string;
+  json?: boolean;
+  for?: string;
+  reason: string;
 }
 
 function storeConfig(opts: StoreOptions) {
@@ -42,131 +46,113 @@ function ipArg(text: string): string {
   return ip;
 }
 
-const cmd = (parent: Command, name: string, what: string) =>
-  withCommon(parent.command(name).description(what)).option('--store <url>', 'postgresql://USER@HOST:PORT/DB (overrides the config; password from ~/.pgpass or PGPASSFILE)');
+const ACTIONS = ['migrate', 'status', 'list', 'grant', 'revoke', 'flush', 'brake', 'release'] as const;
+type Action = (typeof ACTIONS)[number];
+const out = (s: string) => process.stdout.write(s);
+
+async function status(c: pg.Client, url: string, reader?: string): Promise<number> {
+  const v = await pgSchemaVersion(c);
+  out(`${shown(url)}: schema version ${v} (this popgate: ${PG_SCHEMA_VERSION})${v !== PG_SCHEMA_VERSION ? '; run popgate store migrate' : ''}\n`);
+  if (v !== PG_SCHEMA_VERSION) return 1;
+  const brake = await brakeOf(c);
+  if (brake) out(`EMERGENCY BRAKE ON since ${brake.since.toISOString()} by ${brake.by}: ${brake.reason}\n`);
+  for (const w of await writersOf(c)) out(`writer ${w.writer}: sequence ${w.lastSeq}, last delivery ${w.secondsAgo}s ago\n`);
+  if (!reader) return 0;
+  const r = await readerRights(c, reader, READER_TABLES);
+  if (r.missing.length) out(`error: ${reader} cannot read ${r.missing.join(', ')}; hint: popgate store migrate --reader ${reader}\n`);
+  if (r.writable.length) out(`warning: ${reader} may also write ${r.writable.join(', ')}; a reader needs SELECT only\n`);
+  return r.missing.length ? 1 : 0;
+}
+
+async function list(c: pg.Client, json: boolean): Promise<void> {
+  const brake = await brakeOf(c);
+  if (brake) (json ? process.stderr : process.stdout).write(`EMERGENCY BRAKE ON since ${brake.since.toISOString()} by ${brake.by}: ${brake.reason}\n`);
+  const grants = await listShared(c);
+  if (json)
+    out(
+      `${JSON.stringify(
+        grants.map((g) => ({ ip: g.ip, expires: g.expiresAt.toISOString(), user: g.user, server: g.server, writers: g.writers })),
+        null,
+        2,
+      )}\n`,
+    );
+  else if (grants.length === 0) out('no active grants\n');
+  else for (const g of grants) out(`${g.ip}\t${g.expiresAt.toISOString()}\t${g.user ?? '-'}\t${g.writers.join(',')}\n`);
+}
+
+async function grant(ip: string, opts: StoreOptions): Promise<void> {
+  const { config } = storeConfig(opts);
+  let span = config.grace;
+  if (opts.for !== undefined) {
+    try {
+      span = duration(opts.for);
+    } catch (why) {
+      throw new UsageError('--for', String(why));
+    }
+  }
+  if (span > MAX_MANUAL_MS) throw new UsageError('--for', `longer than ${MAX_MANUAL_MS / 86_400_000} days`, 'put a permanent client in mynetworks');
+  const why = (await loadExclusions(config, createLogger('error'))).refuse(ip);
+  if (why) throw new UsageError(ip, `not granted: ${why}`, 'popgate never grants such addresses; see exclude and mynetworks');
+  if (!(await withStore(opts, (c) => grantShared(c, ip, span, who())))) {
+    throw new UnavailableError(ip, 'not granted: the emergency brake is on in the shared store', 'popgate store release ends it');
+  }
+  out(`granted ${ip} for ${Math.round(span / 1000)}s on every host\n`);
+}
+
+async function run(action: Action, ipText: string | undefined, opts: StoreOptions): Promise<number | undefined> {
+  const needsIp = action === 'grant' || action === 'revoke';
+  if (needsIp !== (ipText !== undefined)) throw new UsageError(`store ${action}`, needsIp ? 'needs an IP address' : 'takes no address', 'see popgate store --help');
+  const ip = needsIp ? ipArg(ipText!) : '';
+  switch (action) {
+    case 'migrate':
+      return withStore(
+        opts,
+        async (c, url) => {
+          const m = await migratePg(c, url, opts.reader);
+          out(
+            `${shown(url)}: schema ${m.from === m.to ? `already at version ${m.to}` : `migrated ${m.from} → ${m.to}`}${opts.reader ? `; ${opts.reader} may read ${READER_TABLES.join(', ')}` : ''}\n`,
+          );
+          return 0;
+        },
+        false,
+      );
+    case 'status':
+      return withStore(opts, (c, url) => status(c, url, opts.reader), false);
+    case 'list':
+      await withStore(opts, (c) => list(c, opts.json ?? false));
+      return 0;
+    case 'grant':
+      await grant(ip, opts);
+      return 0;
+    case 'revoke': {
+      const found = await withStore(opts, (c) => revokeShared(c, ip, who()));
+      out(found ? `revoked ${ip} on every host\n` : `${ip} had no grant (a login from before now will not grant it)\n`);
+      return 0;
+    }
+    case 'flush':
+      out(`flushed ${await withStore(opts, (c) => flushShared(c, who()))} grant(s) on every host\n`);
+      return 0;
+    case 'brake': {
+      const r = await withStore(opts, (c) => brakeShared(c, who(), opts.reason.replace(/\s+/g, ' ').slice(0, 200)));
+      out(`${r.already ? 'emergency brake was already on' : 'emergency brake ON on every host'}: ${r.revoked} grant(s) revoked; nothing is granted until "popgate store release"\n`);
+      return 0;
+    }
+    case 'release': {
+      const was = await withStore(opts, (c) => releaseShared(c));
+      out(was ? `emergency brake released (applied ${was.since.toISOString()} by ${was.by}); the next logins grant again\n` : 'the emergency brake was not on\n');
+      return 0;
+    }
+  }
+}
 
 export function register(program: Command): void {
-  const store = program.command('store').description('the shared PostgreSQL store of several hosts: schema, grants by hand');
-
-  cmd(store, 'migrate', 'create or upgrade the shared schema')
-    .option('--reader <role>', 'grant this role SELECT on what readers need')
-    .action((opts: StoreOptions & { reader?: string }) =>
-      act(() =>
-        withStore(
-          opts,
-          async (c, url) => {
-            const m = await migratePg(c, url, opts.reader);
-            process.stdout.write(
-              `${shown(url)}: schema ${m.from === m.to ? `already at version ${m.to}` : `migrated ${m.from} → ${m.to}`}${opts.reader ? `; ${opts.reader} may read ${READER_TABLES.join(', ')}` : ''}\n`,
-            );
-          },
-          false,
-        ),
-      ),
-    );
-
-  cmd(store, 'status', "schema version, writers and their last delivery, a reader role's rights")
-    .option('--reader <role>', 'check that this role can read (and only read)')
-    .action((opts: StoreOptions & { reader?: string }) =>
-      act(() =>
-        withStore(
-          opts,
-          async (c, url) => {
-            const v = await pgSchemaVersion(c);
-            let bad = v !== PG_SCHEMA_VERSION;
-            process.stdout.write(`${shown(url)}: schema version ${v} (this popgate: ${PG_SCHEMA_VERSION})${bad ? '; run popgate store migrate' : ''}\n`);
-            if (bad) return 1;
-            const brake = await brakeOf(c);
-            if (brake) process.stdout.write(`EMERGENCY BRAKE ON since ${brake.since.toISOString()} by ${brake.by}: ${brake.reason}\n`);
-            for (const w of await writersOf(c)) process.stdout.write(`writer ${w.writer}: sequence ${w.lastSeq}, last delivery ${w.secondsAgo}s ago\n`);
-            if (opts.reader) {
-              const r = await readerRights(c, opts.reader, READER_TABLES);
-              if (r.missing.length) process.stdout.write(`error: ${opts.reader} cannot read ${r.missing.join(', ')}; hint: popgate store migrate --reader ${opts.reader}\n`);
-              if (r.writable.length) process.stdout.write(`warning: ${opts.reader} may also write ${r.writable.join(', ')}; a reader needs SELECT only\n`);
-              bad = r.missing.length > 0;
-            }
-            return bad ? 1 : 0;
-          },
-          false,
-        ),
-      ),
-    );
-
-  cmd(store, 'list', 'active grants in the shared store')
-    .option('--json', 'print a JSON array')
-    .action((opts: StoreOptions & { json?: boolean }) =>
-      act(() =>
-        withStore(opts, async (c) => {
-          const brake = await brakeOf(c);
-          if (brake) (opts.json ? process.stderr : process.stdout).write(`EMERGENCY BRAKE ON since ${brake.since.toISOString()} by ${brake.by}: ${brake.reason}\n`);
-          const grants = await listShared(c);
-          if (opts.json) {
-            process.stdout.write(
-              `${JSON.stringify(
-                grants.map((g) => ({ ip: g.ip, expires: g.expiresAt.toISOString(), user: g.user, server: g.server, writers: g.writers })),
-                null,
-                2,
-              )}\n`,
-            );
-          } else if (grants.length === 0) process.stdout.write('no active grants\n');
-          else for (const g of grants) process.stdout.write(`${g.ip}\t${g.expiresAt.toISOString()}\t${g.user ?? '-'}\t${g.writers.join(',')}\n`);
-        }),
-      ),
-    );
-
-  cmd(store, 'grant', 'grant relay to an address by hand, on every MTA')
-    .argument('<ip>')
-    .option('--for <duration>', 'how long (default: the grace)')
-    .action((ipText: string, opts: StoreOptions & { for?: string }) =>
-      act(async () => {
-        const ip = ipArg(ipText);
-        const { config } = storeConfig(opts);
-        let span = config.grace;
-        if (opts.for !== undefined) {
-          try {
-            span = duration(opts.for);
-          } catch (why) {
-            throw new UsageError('--for', String(why));
-          }
-        }
-        if (span > MAX_MANUAL_MS) throw new UsageError('--for', `longer than ${MAX_MANUAL_MS / 86_400_000} days`, 'put a permanent client in mynetworks');
-        const why = (await loadExclusions(config, createLogger('error'))).refuse(ip);
-        if (why) throw new UsageError(ip, `not granted: ${why}`, 'popgate never grants such addresses; see exclude and mynetworks');
-        const done = await withStore(opts, (c) => grantShared(c, ip, span, who()));
-        if (!done) throw new UnavailableError(ip, 'not granted: the emergency brake is on in the shared store', 'popgate store release ends it');
-        process.stdout.write(`granted ${ip} for ${Math.round(span / 1000)}s on every host\n`);
-      }),
-    );
-
-  cmd(store, 'revoke', 'end the grant of an address now, on every MTA')
-    .argument('<ip>')
-    .action((ipText: string, opts: StoreOptions) =>
-      act(async () => {
-        const ip = ipArg(ipText);
-        const found = await withStore(opts, (c) => revokeShared(c, ip, who()));
-        process.stdout.write(found ? `revoked ${ip} on every host\n` : `${ip} had no grant (a later login from before now will not grant it)\n`);
-      }),
-    );
-
-  cmd(store, 'flush', 'end every grant now, on every MTA').action((opts: StoreOptions) =>
-    act(async () => {
-      process.stdout.write(`flushed ${await withStore(opts, (c) => flushShared(c, who()))} grant(s) on every host\n`);
-    }),
-  );
-
-  cmd(store, 'brake', 'emergency brake on every host: revoke every grant, grant nothing until release')
-    .option('--reason <text>', 'why', 'applied by hand')
-    .action((opts: StoreOptions & { reason: string }) =>
-      act(async () => {
-        const r = await withStore(opts, (c) => brakeShared(c, who(), opts.reason.replace(/\s+/g, ' ').slice(0, 200)));
-        process.stdout.write(`${r.already ? 'emergency brake was already on' : 'emergency brake ON on every host'}: ${r.revoked} grant(s) revoked; nothing is granted until "popgate store release"\n`);
-      }),
-    );
-
-  cmd(store, 'release', 'release the shared emergency brake').action((opts: StoreOptions) =>
-    act(async () => {
-      const was = await withStore(opts, (c) => releaseShared(c));
-      process.stdout.write(was ? `emergency brake released (applied ${was.since.toISOString()} by ${was.by}); the next logins grant again\n` : 'the emergency brake was not on\n');
-    }),
-  );
+  withCommon(program.command('store').description('the shared PostgreSQL store of several hosts: its schema, and grants by hand that hold on every MTA'))
+    .addArgument(new Argument('<action>', 'migrate, status, list, grant IP, revoke IP, flush, brake or release').choices(ACTIONS))
+    .argument('[ip]', 'the address, for grant and revoke')
+    .option('--store <url>', 'postgresql://USER@HOST:PORT/DB (overrides the config; password from ~/.pgpass, PGPASSFILE or PGPASSWORD)')
+    .option('--reader <role>', 'migrate: grant this role SELECT on what readers need; status: check its rights')
+    .option('--json', 'list: print a JSON array')
+    .option('--for <duration>', 'grant: how long (default: the grace)')
+    .option('--reason <text>', 'brake: why, for the log and list', 'applied by hand')
+    .action((action: Action, ip: string | undefined, opts: StoreOptions) => act(() => run(action, ip, opts)));
 }
