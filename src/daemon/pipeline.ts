@@ -9,6 +9,7 @@ import type { Dnsbl } from '../grants/dnsbl.js';
 import type { Granter, Outcome, Verdicts } from '../grants/granter.js';
 import type { Position, Store } from '../grants/store.js';
 import type { Engine, SourceState } from '../parse/engine.js';
+import { unreadWatch, type UnreadWatch } from '../parse/unread-watch.js';
 import type { DaemonStats } from '../stats/counters.js';
 
 /** The state-table key of the correlator's pending state (see Correlator.pending). */
@@ -44,11 +45,16 @@ export class Pipeline {
     public engine: Engine,
     public dnsbl: Dnsbl | null,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.unread = unreadWatch(logger);
+  }
+
+  private readonly unread: UnreadWatch;
 
   /** One batch of one source; `position` is stored with its grants, or not at all. */
   async handle(source: string, state: SourceState, lines: readonly LogLine[], position: Position | null): Promise<Changes> {
-    const found = this.engine.readAll(lines, state, Date.now());
+    // Lines that look like logins no parser read are said, rate-limited: a miss is never silent.
+    const found = this.engine.readAll(lines, state, Date.now(), this.unread.each);
     return this.settle(source, found, position);
   }
 

@@ -49,4 +49,15 @@ describe('reload', () => {
     assert.match(d.output(), /by hand: grant 198\.51\.100\.71 \(cli:alice-admin\)/);
     await d.stop();
   });
+
+  it('a login line no parser reads is said in the daemon log, never silently skipped', async () => {
+    const sub = mkdtempSync(join(dir, 'unread-'));
+    const log = join(sub, 'mail.log');
+    writeFileSync(log, '');
+    const d = await startDaemon({ log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' }, sub);
+    // A login format no parser has (a server renamed or reconfigured): it must not pass unnoticed.
+    appendFileSync(log, `${stamp()} mx mypopd[77]: user alice logged in from 198.51.100.99 ok\n`);
+    await waitFor('the warning', () => /mail\.log: 1 line .*so popgate grants nothing for it .*popgate parse --explain/.test(d.output()), 5000, 50);
+    await d.stop();
+  });
 });
