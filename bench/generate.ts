@@ -174,7 +174,11 @@ export class LogGenerator {
     if (roll < 0.85) {
       this.stats.failures++;
       const secs = this.int(3);
-      this.later(lineNo + 1, `dovecot: ${proto}-login: Disconnected: Aborted login by logging out (auth failed, 1 attempts in ${secs} secs): user=<${user}>, method=PLAIN, rip=${ip}, lip=${lip}, session=<${session}>`, false);
+      this.later(
+        lineNo + 1,
+        `dovecot: ${proto}-login: Disconnected: Aborted login by logging out (auth failed, 1 attempts in ${secs} secs): user=<${user}>, method=PLAIN, rip=${ip}, lip=${lip}, session=<${session}>`,
+        false,
+      );
       return `dovecot: auth: passwd-file(${user},${canonical},<${session}>): Password mismatch`;
     }
     this.stats.aborts++;

@@ -68,7 +68,12 @@ async function rig(dir: string): Promise<Rig> {
   const watch = new MapWatch(mapPath);
   const postmap = new PostmapAsker(mapPath);
   return {
-    daemon, gen, mapPath, watch, postmap, renames: [],
+    daemon,
+    gen,
+    mapPath,
+    watch,
+    postmap,
+    renames: [],
     append: (text) => writeSync(fd, text),
     policy: policy ? await policyOpen(policy) : null,
     stop: async () => {

@@ -49,7 +49,7 @@ export function writeLoginLog(path: string): void {
     text += s.login + '\n';
     if (i % (GRANTS / OPEN_SESSIONS) !== 0) ends.push(s.logout);
     if (ends.length > 50) text += ends.shift() + '\n';
-    if (i % 10_000 === 9999) (writeSync(fd, text), (text = ''));
+    if (i % 10_000 === 9999) writeSync(fd, text), (text = '');
   }
   writeSync(fd, text + ends.map((l) => l + '\n').join(''));
   closeSync(fd);
@@ -62,13 +62,15 @@ export async function lookupsChild(kind: string, address: string): Promise<{ per
   let n = 0;
   let ok = 0;
   const t0 = performance.now();
-  await Promise.all(ask.map(async (a, c) => {
-    for (let i = c; performance.now() - t0 < LOOKUP_MS; i += clients) {
-      // Half of them granted, half unknown.
-      if (await a(clientIp(i % (GRANTS * 2), (i % (GRANTS * 2)) % 3 === 0))) ok++;
-      n++;
-    }
-  }));
+  await Promise.all(
+    ask.map(async (a, c) => {
+      for (let i = c; performance.now() - t0 < LOOKUP_MS; i += clients) {
+        // Half of them granted, half unknown.
+        if (await a(clientIp(i % (GRANTS * 2), (i % (GRANTS * 2)) % 3 === 0))) ok++;
+        n++;
+      }
+    }),
+  );
   return { perSec: Math.round(n / ((performance.now() - t0) / 1000)), ok };
 }
 
@@ -106,8 +108,7 @@ export async function memoryChild(log: string, dir: string, phase: string): Prom
   }
   const storeLookupsPerSec = Math.round(lookups / ((performance.now() - t1) / 1000));
   const has = (k: string) => (config as unknown as Record<string, unknown>)[k] != null;
-  const live = async (kind: 'policy' | 'socketmap') =>
-    has(kind) ? (await runChild<{ perSec: number }>('lookups', [kind, extra[kind]], 60_000)).perSec : ('not built yet' as const);
+  const live = async (kind: 'policy' | 'socketmap') => (has(kind) ? (await runChild<{ perSec: number }>('lookups', [kind, extra[kind]], 60_000)).perSec : ('not built yet' as const));
   const policyLookupsPerSec = await live('policy');
   const socketmapLookupsPerSec = await live('socketmap');
   await daemon.stop();
@@ -117,7 +118,10 @@ export async function memoryChild(log: string, dir: string, phase: string): Prom
 /** The Node flags the popgate command sets for itself (its shebang, src/cli/main.ts). */
 function programNodeFlags(): string[] {
   const first = readFileSync(new URL('../../src/cli/main.ts', import.meta.url), 'utf8').split('\n')[0]!;
-  return first.replace(/^#!\/usr\/bin\/env -S node\s*/, '').split(/\s+/).filter(Boolean);
+  return first
+    .replace(/^#!\/usr\/bin\/env -S node\s*/, '')
+    .split(/\s+/)
+    .filter(Boolean);
 }
 
 /** Both phases, each in its own process, on one log and one database. */

@@ -32,8 +32,11 @@ async function one(dir: string, n: number): Promise<PublishCase> {
   const pub = new MapPublisher({
     // As the daemon sets it up: map text from SQLite, postmap through the resident shell.
     map: { type: 'hash', path },
-    text: () => store.mapText(Date.now(), 'OK'), residentPostmap: true,
-    postmapCommand: 'postmap', postconfCommand: 'postconf', logger: benchLogger(),
+    text: () => store.mapText(Date.now(), 'OK'),
+    residentPostmap: true,
+    postmapCommand: 'postmap',
+    postconfCommand: 'postconf',
+    logger: benchLogger(),
   });
   await pub.start();
   const times: number[] = [];
@@ -45,7 +48,10 @@ async function one(dir: string, n: number): Promise<PublishCase> {
     await pub.settled();
     times.push(performance.now() - t0);
   }
-  const text = store.activeIps(Date.now()).map((ip) => `${ip}\tOK\n`).join('');
+  const text = store
+    .activeIps(Date.now())
+    .map((ip) => `${ip}\tOK\n`)
+    .join('');
   const alone = join(dir, `alone-${n}`);
   writeFileSync(alone, text);
   const pm: number[] = [];

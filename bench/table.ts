@@ -14,7 +14,12 @@ function catchupRows(c: CatchupReport, label: string): Row[] {
     [`catch-up ${label}: grep -c 'Login: '`, `${n(c.grep.linesPerSec)} lines/s`, '', ''],
     [`catch-up ${label}: Node single-regex scan`, `${n(c.scan.linesPerSec)} lines/s`, '', ''],
     [`catch-up ${label}: popgate pipeline`, `${n(c.pipeline.linesPerSec)} lines/s (${c.ratioToScan}× scan, ${c.ratioToGrep}× grep)`, '≥ 0.6× scan', met(c.ratioToScan >= 0.6)],
-    [`catch-up ${label}: grants / builds / peak RSS`, `${n(c.pipeline.granted)} / ${c.pipeline.builds} / ${c.pipeline.peakRssMb} MB${c.correct ? '' : ' (COUNTS WRONG)'}`, 'all logins granted', met(c.correct)],
+    [
+      `catch-up ${label}: grants / builds / peak RSS`,
+      `${n(c.pipeline.granted)} / ${c.pipeline.builds} / ${c.pipeline.peakRssMb} MB${c.correct ? '' : ' (COUNTS WRONG)'}`,
+      'all logins granted',
+      met(c.correct),
+    ],
   ];
 }
 
@@ -22,8 +27,12 @@ function latencyRows(name: string, l: { quiet: LatencyCase; noisy: LatencyCase }
   return (['quiet', 'noisy'] as const).map((k) => {
     const c = l[k];
     const ok = (p50 === null || c.p50 <= p50) && c.p99 <= p99 && c.missed === 0;
-    return [`login → ${name}, ${k === 'quiet' ? 'quiet log' : 'under 2,000 lines/s'}`, `p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms${c.missed ? `, ${c.missed} missed` : ''}`,
-      `${p50 === null ? '' : `p50 ≤ ${p50}, `}p99 ≤ ${p99} ms`, met(ok)];
+    return [
+      `login → ${name}, ${k === 'quiet' ? 'quiet log' : 'under 2,000 lines/s'}`,
+      `p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms${c.missed ? `, ${c.missed} missed` : ''}`,
+      `${p50 === null ? '' : `p50 ≤ ${p50}, `}p99 ≤ ${p99} ms`,
+      met(ok),
+    ];
   });
 }
 
@@ -43,11 +52,21 @@ export function printTable(out: Record<string, unknown>): void {
     rows.push([`login storm: ${n(s.logins)} logins in ${s.seconds} s`, `${s.builds} builds; last login in map after ${s.lastLoginToMapMs} ms`, 'coalesced', met(s.builds < s.logins / 10)]);
   }
   for (const p of (out.publish as PublishReport | undefined) ?? []) {
-    rows.push([`publish ${n(p.grants)} grants`, `${p.publishMs} ms vs postmap alone ${p.postmapMs} ms (${p.ratio}×)`, p.grants === 100_000 ? '≤ 1.3×' : '', p.grants === 100_000 ? met(p.ratio <= 1.3) : '']);
+    rows.push([
+      `publish ${n(p.grants)} grants`,
+      `${p.publishMs} ms vs postmap alone ${p.postmapMs} ms (${p.ratio}×)`,
+      p.grants === 100_000 ? '≤ 1.3×' : '',
+      p.grants === 100_000 ? met(p.ratio <= 1.3) : '',
+    ]);
   }
   const m = out.memory as MemoryReport | undefined;
   if (m) {
-    rows.push([`peak RSS, restart with ${n(m.grants)} active grants (${n(m.openSessions)} open sessions), live logins, lookups: node's defaults`, `${m.peakRssMb} MB (start and first publish ${n(m.startMs)} ms)`, '', '']);
+    rows.push([
+      `peak RSS, restart with ${n(m.grants)} active grants (${n(m.openSessions)} open sessions), live logins, lookups: node's defaults`,
+      `${m.peakRssMb} MB (start and first publish ${n(m.startMs)} ms)`,
+      '',
+      '',
+    ]);
     rows.push(['  the same as the popgate command runs (the flags of its shebang)', `${m.peakRssSmallYoungMb} MB`, '≤ 100 MB', met(m.peakRssSmallYoungMb <= 100)]);
     rows.push([`peak RSS, catching up ${n(m.grants)} logins`, `${m.catchupPeakRssMb} MB (${n(m.catchupMs)} ms)`, '', '']);
     rows.push(['store lookups', `${n(m.storeLookupsPerSec)} /s`, '', '']);

@@ -18,7 +18,9 @@ export const median = (v: readonly number[]) => percentile(v, 50);
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export function load(): string {
-  return loadavg().map((l) => l.toFixed(2)).join(' ');
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 }
 
 export function tempDir(what: string): { dir: string; cleanup: () => void } {

@@ -10,7 +10,5 @@ export const cucipop: ParserSpec = {
   tags: ['cucipop'],
   writers: { exes: ['/usr/sbin/cucipop', '/usr/local/sbin/cucipop'], units: ['cucipop.service', 'inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'] },
   needles: ['), '],
-  rules: [
-    { id: 'session', kind: 'login', protocol: 'pop3', pattern: anchored(`(?<user>[^ ]{1,256}) (?<ip>${IP}) \\d{1,10}, \\d{1,10} \\(\\d{1,20}\\), \\d{1,10} \\(\\d{1,20}\\)`) },
-  ],
+  rules: [{ id: 'session', kind: 'login', protocol: 'pop3', pattern: anchored(`(?<user>[^ ]{1,256}) (?<ip>${IP}) \\d{1,10}, \\d{1,10} \\(\\d{1,20}\\), \\d{1,10} \\(\\d{1,20}\\)`) }],
 };

@@ -62,10 +62,7 @@ export const dovecot: ParserSpec = {
       // (Dovecot's are 16 or more base64 characters): the rule below reads it.
       id: 'logout',
       kind: 'logout',
-      pattern: anchored(
-        `(?<proto>pop3|imap)\\((?<user>${USER_TEXT})\\)(?:<\\d{1,10}>)?<(?!\\d{1,10}>)(?<session>${SESSION_ID})>: ${LEVEL}`,
-        END,
-      ),
+      pattern: anchored(`(?<proto>pop3|imap)\\((?<user>${USER_TEXT})\\)(?:<\\d{1,10}>)?<(?!\\d{1,10}>)(?<session>${SESSION_ID})>: ${LEVEL}`, END),
     },
     {
       // `%s(%u)<%{pid}>: ` (no session): the end names only the mail process, the login's mpid=.

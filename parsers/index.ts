@@ -15,9 +15,7 @@ import { teapop } from './teapop.js';
 import { cucipop } from './cucipop.js';
 import { apple } from './apple.js';
 
-export const PARSERS: readonly ParserSpec[] = [
-  dovecot, courier, cyrus, mailutils, popa3d, solidpop3d, uw, qpopper, vchkpw, vmpop3d, perdition, teapop, cucipop, apple,
-];
+export const PARSERS: readonly ParserSpec[] = [dovecot, courier, cyrus, mailutils, popa3d, solidpop3d, uw, qpopper, vchkpw, vmpop3d, perdition, teapop, cucipop, apple];
 
 export function parserNames(): string[] {
   return PARSERS.map((p) => p.name);

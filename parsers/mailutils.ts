@@ -14,7 +14,10 @@ export const mailutils: ParserSpec = {
   description: 'GNU Mailutils pop3d / imap4d (needs acl log and logging session-id)',
   tags: ['pop3d', 'imap4d', 'gnu-pop3d', 'mailutils-pop3d', 'mailutils-imap4d'],
   // pop3d and imap4d log a login after switching to the mailbox's user: the unit vouches.
-  writers: { exes: ['/usr/sbin/pop3d', '/usr/sbin/imap4d', '/usr/sbin/gnu-pop3d'], units: ['mailutils-pop3d.service', 'mailutils-imap4d.service', 'inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'] },
+  writers: {
+    exes: ['/usr/sbin/pop3d', '/usr/sbin/imap4d', '/usr/sbin/gnu-pop3d'],
+    units: ['mailutils-pop3d.service', 'mailutils-imap4d.service', 'inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'],
+  },
   needles: ['logged in', 'undefined ACL result', 'session ended for user', 'session terminating for user', 'eof on input', '.', ':'],
   linkWindowMs: 10 * 60_000,
   rules: [

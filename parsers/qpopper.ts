@@ -14,7 +14,10 @@ export const qpopper: ParserSpec = {
   name: 'qpopper',
   description: 'Qpopper (POP login by user …, Stats:, syslog or its own log)',
   tags: ['qpopper', 'in.qpopper', 'popper', 'in.popper', 'qpopper3', 'qpopper4'],
-  writers: { exes: ['/usr/sbin/in.qpopper', '/usr/sbin/popper', '/usr/sbin/qpopper', '/usr/local/sbin/popper'], units: ['qpopper.service', 'inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'] },
+  writers: {
+    exes: ['/usr/sbin/in.qpopper', '/usr/sbin/popper', '/usr/sbin/qpopper', '/usr/local/sbin/popper'],
+    units: ['qpopper.service', 'inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'],
+  },
   // Its own log file: `[popper]` after the stamp (a tag), or a ctime stamp and `[pid]` (no tag).
   untagged: true,
   needles: ['POP login by user', 'Stats: '],

@@ -15,7 +15,10 @@ export const uw: ParserSpec = {
   description: 'UW IMAP ipop3d / imapd (c-client)',
   tags: ['ipop3d', 'ipop3s', 'ipop3sd', 'ipop2d', 'imapd', 'imaps', 'imapsd', 'pop3d', 'pop3sd'],
   // UW servers run from inetd and log as the user once logged in.
-  writers: { exes: ['/usr/sbin/ipop3d', '/usr/sbin/imapd', '/usr/sbin/ipop2d', '/usr/local/sbin/ipop3d', '/usr/local/sbin/imapd'], units: ['inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'] },
+  writers: {
+    exes: ['/usr/sbin/ipop3d', '/usr/sbin/imapd', '/usr/sbin/ipop2d', '/usr/local/sbin/ipop3d', '/usr/local/sbin/imapd'],
+    units: ['inetd.service', 'openbsd-inetd.service', 'inetutils-inetd.service', 'xinetd.service'],
+  },
   needles: [' user=', ' host='],
   sessionFromPid: true,
   rules: [

@@ -36,9 +36,11 @@ export function register(program: Command): void {
           }
           const { revoked, already } = await retry(() => applyBrake(store, Date.now(), who(), opts.reason.replace(/\s+/g, ' ').slice(0, 200)));
           await publishIfNoDaemon(store, config);
-          process.stdout.write(already
-            ? `emergency brake was already on (${describeBrake(already)}); ${revoked} grant(s) revoked\n`
-            : `emergency brake ON: ${revoked} grant(s) revoked; nothing is granted until "popgate release"${(await daemonRunning(config)) ? '' : ' (the daemon is not running)'}\n`);
+          process.stdout.write(
+            already
+              ? `emergency brake was already on (${describeBrake(already)}); ${revoked} grant(s) revoked\n`
+              : `emergency brake ON: ${revoked} grant(s) revoked; nothing is granted until "popgate release"${(await daemonRunning(config)) ? '' : ' (the daemon is not running)'}\n`,
+          );
         } finally {
           store.close();
         }

@@ -20,9 +20,7 @@ export interface CommonOptions {
 }
 
 export function withCommon(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'config file (default /etc/popgate/popgate.cf when it exists)')
-    .option('--db <file>', 'grant database (overrides the config)');
+  return cmd.option('-c, --config <file>', 'config file (default /etc/popgate/popgate.cf when it exists)').option('--db <file>', 'grant database (overrides the config)');
 }
 
 export function configFrom(opts: CommonOptions, overrides: Partial<Record<keyof Config, string>> = {}, logger?: winston.Logger): Config {
@@ -94,8 +92,11 @@ export async function publishIfNoDaemon(store: Store, config: Config): Promise<v
   try {
     await p.start();
   } catch (err) {
-    throw new PublishError(p.name, `the change is stored, but the daemon is not running and the map could not be rebuilt: Postfix still uses the old one (${describe(err)})`,
-      'fix the cause and run the command again, or start the daemon');
+    throw new PublishError(
+      p.name,
+      `the change is stored, but the daemon is not running and the map could not be rebuilt: Postfix still uses the old one (${describe(err)})`,
+      'fix the cause and run the command again, or start the daemon',
+    );
   }
   process.stderr.write(`popgate: the daemon is not running; ${p.name} rebuilt now\n`);
 }

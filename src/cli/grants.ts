@@ -62,7 +62,13 @@ export function register(program: Command): void {
           const rows = grants.map((g) => [g.ip, new Date(g.expiresAt).toISOString(), `in ${relative(g.expiresAt - now)}`, g.user ?? '-', g.server ?? 'manual', String(g.openSessions)]);
           const head = ['IP', 'EXPIRES', '', 'USER', 'SERVER', 'SESSIONS'];
           const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-          for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd() + '\n');
+          for (const r of [head, ...rows])
+            process.stdout.write(
+              r
+                .map((c, i) => c.padEnd(width[i]!))
+                .join('  ')
+                .trimEnd() + '\n',
+            );
         } finally {
           store.close();
         }
@@ -83,7 +89,12 @@ export function register(program: Command): void {
             throw new UsageError('--for', String(why));
           }
         }
-        if (span > MAX_MANUAL_MS) throw new UsageError('--for', `${opts.for ?? config.grace / 1000 + 's'} is longer than ${MAX_MANUAL_MS / 86_400_000} days`, 'a grant by hand is for a user in need; put a permanent client in mynetworks');
+        if (span > MAX_MANUAL_MS)
+          throw new UsageError(
+            '--for',
+            `${opts.for ?? config.grace / 1000 + 's'} is longer than ${MAX_MANUAL_MS / 86_400_000} days`,
+            'a grant by hand is for a user in need; put a permanent client in mynetworks',
+          );
         const store = openStore(config, 'write');
         try {
           const view = new GrantView(store, await loadExclusions(config, createLogger('error')));
@@ -100,20 +111,19 @@ export function register(program: Command): void {
       }),
     );
 
-  withCommon(program.command('revoke').description('end the grant of an address now').argument('<ip>')).action(
-    (ipText: string, opts: CommonOptions) =>
-      act(async () => {
-        const ip = ipArg(ipText);
-        const config = configFrom(opts);
-        const store = openStore(config, 'write');
-        try {
-          const found = store.revoke(ip, Date.now(), who());
-          await publishIfNoDaemon(store, config);
-          process.stdout.write(found ? `revoked ${ip}\n` : `${ip} had no grant\n`);
-        } finally {
-          store.close();
-        }
-      }),
+  withCommon(program.command('revoke').description('end the grant of an address now').argument('<ip>')).action((ipText: string, opts: CommonOptions) =>
+    act(async () => {
+      const ip = ipArg(ipText);
+      const config = configFrom(opts);
+      const store = openStore(config, 'write');
+      try {
+        const found = store.revoke(ip, Date.now(), who());
+        await publishIfNoDaemon(store, config);
+        process.stdout.write(found ? `revoked ${ip}\n` : `${ip} had no grant\n`);
+      } finally {
+        store.close();
+      }
+    }),
   );
 
   withCommon(program.command('flush').description('end every grant now')).action((opts: CommonOptions) =>

@@ -38,10 +38,7 @@ const VERBS: ReadonlyArray<(program: Command) => void> = [
 ];
 
 export function buildProgram(): Command {
-  const program = new Command('popgate')
-    .description('POP-before-SMTP for Postfix: relay for clients that just logged in over POP3/IMAP')
-    .version(VERSION)
-    .showHelpAfterError();
+  const program = new Command('popgate').description('POP-before-SMTP for Postfix: relay for clients that just logged in over POP3/IMAP').version(VERSION).showHelpAfterError();
   for (const register of VERBS) register(program);
   // Every level throws instead of exiting, so main maps the outcome to a sysexits code.
   const throwing = (c: Command): void => {

@@ -29,10 +29,25 @@ export function parseTarget(text: string): { host: string; port: number } {
 }
 
 function table(r: RelayTestReport): string {
-  const rows = r.results.map((p) => [p.name, `<${p.sender}>`, `<${p.recipient}>`, p.reply.text.length > 60 ? p.reply.text.slice(0, 57) + '...' : p.reply.text, p.verdict === 'accepted' ? 'ACCEPTED' : p.verdict]);
+  const rows = r.results.map((p) => [
+    p.name,
+    `<${p.sender}>`,
+    `<${p.recipient}>`,
+    p.reply.text.length > 60 ? p.reply.text.slice(0, 57) + '...' : p.reply.text,
+    p.verdict === 'accepted' ? 'ACCEPTED' : p.verdict,
+  ]);
   const head = ['PROBE', 'SENDER', 'RECIPIENT', 'REPLY', 'VERDICT'];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  return [head, ...rows].map((row) => row.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    [head, ...rows]
+      .map((row) =>
+        row
+          .map((c, i) => c.padEnd(width[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function register(program: Command): void {
@@ -57,22 +72,32 @@ export function register(program: Command): void {
         const r = await relayTest({ host, port, timeoutMs, ...(opts.source ? { source: opts.source } : {}), ...(opts.localDomain ? { localDomain: opts.localDomain } : {}) });
         const accepted = r.results.filter((p) => p.verdict === 'accepted');
         if (opts.json) {
-          process.stdout.write(JSON.stringify({
-            server: r.server,
-            source: r.source,
-            local_domain: r.localDomain,
-            local_domain_from: r.localDomainFrom,
-            accepted: accepted.length,
-            probes: r.results.map((p) => ({ probe: p.name, sender: p.sender, recipient: p.recipient, code: p.reply.code, reply: p.reply.text, verdict: p.verdict })),
-          }, null, 2) + '\n');
+          process.stdout.write(
+            JSON.stringify(
+              {
+                server: r.server,
+                source: r.source,
+                local_domain: r.localDomain,
+                local_domain_from: r.localDomainFrom,
+                accepted: accepted.length,
+                probes: r.results.map((p) => ({ probe: p.name, sender: p.sender, recipient: p.recipient, code: p.reply.code, reply: p.reply.text, verdict: p.verdict })),
+              },
+              null,
+              2,
+            ) + '\n',
+          );
         } else {
-          process.stdout.write(`relay test of ${r.server} from ${r.source}; local domain ${r.localDomain}${r.localDomainFrom === 'option' ? '' : ` (from the ${r.localDomainFrom === 'greeting' ? 'greeting' : 'EHLO reply'}; set it with --local-domain)`}\n\n`);
+          process.stdout.write(
+            `relay test of ${r.server} from ${r.source}; local domain ${r.localDomain}${r.localDomainFrom === 'option' ? '' : ` (from the ${r.localDomainFrom === 'greeting' ? 'greeting' : 'EHLO reply'}; set it with --local-domain)`}\n\n`,
+          );
           process.stdout.write(table(r) + '\n');
           const deferred = r.results.filter((p) => p.verdict === 'deferred').length;
           if (accepted.length) {
             process.stdout.write(`OPEN RELAY for ${r.source}: ${accepted.length} of ${r.results.length} probes accepted (${accepted.map((p) => p.name).join('; ')})\n`);
           } else {
-            process.stdout.write(`no relay for ${r.source}: all ${r.results.length} probes refused${deferred ? ` (${deferred} only temporarily, 4xx: a retry is refused the same way unless the cause changes)` : ''}\n`);
+            process.stdout.write(
+              `no relay for ${r.source}: all ${r.results.length} probes refused${deferred ? ` (${deferred} only temporarily, 4xx: a retry is refused the same way unless the cause changes)` : ''}\n`,
+            );
           }
         }
         return accepted.length ? EXIT_OPEN : 0;

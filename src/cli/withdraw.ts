@@ -17,7 +17,9 @@ export function register(program: Command): void {
       }
       const holder = (await lockHolder(config.db)) ?? (config.map ? await lockHolder(config.map.path, 'map') : null);
       if (holder) {
-        throw new PopgateError('PUBLISH', p.name, `the daemon is running (pid ${holder.pid}) and publishes this map`, 'stop it first (systemctl stop popgate); a clean stop withdraws the map itself', { exitCode: EXIT.TEMPFAIL });
+        throw new PopgateError('PUBLISH', p.name, `the daemon is running (pid ${holder.pid}) and publishes this map`, 'stop it first (systemctl stop popgate); a clean stop withdraws the map itself', {
+          exitCode: EXIT.TEMPFAIL,
+        });
       }
       await p.start();
       process.stdout.write(`${p.name} withdrawn: Postfix relays for nobody through it until popgate runs again\n`);

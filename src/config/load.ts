@@ -61,8 +61,7 @@ export function loadConfig(input: ConfigInput = {}): Config {
   for (const doc of SCHEMA as readonly KeyDoc[]) {
     const flag = input.overrides?.[doc.key];
     const entry = entries.get(doc.key);
-    const [raw, where] =
-      flag !== undefined ? [flag, `--${doc.key.replace(/_/g, '-')}`] : entry ? [entry.value, `${file}:${entry.line}: ${doc.key}`] : [doc.default, `default ${doc.key}`];
+    const [raw, where] = flag !== undefined ? [flag, `--${doc.key.replace(/_/g, '-')}`] : entry ? [entry.value, `${file}:${entry.line}: ${doc.key}`] : [doc.default, `default ${doc.key}`];
     try {
       config[doc.key] = doc.parse(raw);
     } catch (why) {

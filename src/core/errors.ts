@@ -10,14 +10,7 @@ export const EXIT = {
   CONFIG: 78,
 } as const;
 
-export type ErrorCode =
-  | 'CONFIG'
-  | 'USAGE'
-  | 'PARSE'
-  | 'STORE'
-  | 'PUBLISH'
-  | 'SOURCE'
-  | 'UNAVAILABLE';
+export type ErrorCode = 'CONFIG' | 'USAGE' | 'PARSE' | 'STORE' | 'PUBLISH' | 'SOURCE' | 'UNAVAILABLE';
 
 const EXIT_FOR: Record<ErrorCode, number> = {
   CONFIG: EXIT.CONFIG,

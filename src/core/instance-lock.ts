@@ -75,8 +75,13 @@ export class InstanceLock {
       await lock.release();
       const h = await lockHolder(path, kind);
       const what = kind === 'db' ? 'this database' : 'this map';
-      throw new PopgateError('STORE', path, `another popgate daemon uses ${what}${h?.pid ? ` (pid ${h.pid}, running since ${new Date(h.since).toISOString()})` : ''}`,
-        `one daemon per ${kind === 'db' ? 'database' : 'map'}: stop the other one (systemctl stop popgate), or give this one its own ${kind}`, { exitCode: EXIT.TEMPFAIL });
+      throw new PopgateError(
+        'STORE',
+        path,
+        `another popgate daemon uses ${what}${h?.pid ? ` (pid ${h.pid}, running since ${new Date(h.since).toISOString()})` : ''}`,
+        `one daemon per ${kind === 'db' ? 'database' : 'map'}: stop the other one (systemctl stop popgate), or give this one its own ${kind}`,
+        { exitCode: EXIT.TEMPFAIL },
+      );
     }
     return lock;
   }

@@ -50,14 +50,16 @@ export function engineFor(config: Config, previous?: Engine): Engine {
 function publishersFor(config: Config, view: Pick<GrantView, 'lookup' | 'mapText'>, logger: Logger): Publisher[] {
   const out: Publisher[] = [];
   if (config.map) {
-    out.push(new MapPublisher({
-      map: config.map,
-      text: () => view.mapText(Date.now(), config.map_value),
-      residentPostmap: true,
-      postmapCommand: config.postmap_command,
-      postconfCommand: config.postconf_command,
-      logger,
-    }));
+    out.push(
+      new MapPublisher({
+        map: config.map,
+        text: () => view.mapText(Date.now(), config.map_value),
+        residentPostmap: true,
+        postmapCommand: config.postmap_command,
+        postconfCommand: config.postconf_command,
+        logger,
+      }),
+    );
   }
   // Live answers: asked by Postfix per RCPT, from the grant view at request time.
   const live = { allowNonLoopback: config.allow_non_loopback, lookup: view, logger };

@@ -94,6 +94,8 @@ export class Daemon {
   }
 
   private onChanges(c: Changes): void {
+    // A writer's grant changes are in the outbox now: deliver them without waiting for the next poll.
+    this.parts.shared?.deliverer.kick();
     if (c.earliest !== null) this.expiry.expiresBy(c.earliest);
     this.publication.changes(c);
   }
@@ -105,14 +107,19 @@ export class Daemon {
       this.publication.now();
       this.expiry.run();
     }
-    this.pipeline.release().then((c) => this.onChanges(c), (err) => this.logger.error(`held logins: ${describe(err)}`));
+    this.pipeline.release().then(
+      (c) => this.onChanges(c),
+      (err) => this.logger.error(`held logins: ${describe(err)}`),
+    );
   }
 
   /** The daemon cannot go on safely: the caller stops it (the map withdrawn) and exits 75. */
   private fatal(what: string): void {
     if (this.stopping) return;
     if (this.tickTimer) clearInterval(this.tickTimer);
-    const err = new PopgateError('STORE', this.config.db, what, 'popgate stops (the map withdrawn) so that a restart opens the file at db; the database it had open is gone', { exitCode: EXIT.TEMPFAIL });
+    const err = new PopgateError('STORE', this.config.db, what, 'popgate stops (the map withdrawn) so that a restart opens the file at db; the database it had open is gone', {
+      exitCode: EXIT.TEMPFAIL,
+    });
     this.logger.error(err.message);
     this.onFatal(err);
   }
@@ -131,19 +138,22 @@ export class Daemon {
 
   /** SIGHUP: every live setting applied, every restart-only one named; logs reopened. */
   async reload(next: Config): Promise<void> {
-    this.config = await applyReload({
-      config: this.config,
-      parts: this.parts,
-      pipeline: this.pipeline,
-      logger: this.logger,
-      watchDeny: () => this.watchDeny(),
-      revokeRefused: (cause) => this.revokeRefused(cause),
-      shortened: () => {
-        this.expiry.run();
-        this.publication.now();
+    this.config = await applyReload(
+      {
+        config: this.config,
+        parts: this.parts,
+        pipeline: this.pipeline,
+        logger: this.logger,
+        watchDeny: () => this.watchDeny(),
+        revokeRefused: (cause) => this.revokeRefused(cause),
+        shortened: () => {
+          this.expiry.run();
+          this.publication.now();
+        },
+        follow: (paths) => this.follow(paths, true),
       },
-      follow: (paths) => this.follow(paths, true),
-    }, next);
+      next,
+    );
   }
 
   /**

@@ -46,7 +46,10 @@ export class BrakeNotice {
 export class ManualNotice {
   private last: number;
 
-  constructor(private readonly store: Store, private readonly logger: Logger) {
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {
     this.last = store.lastAuditId();
   }
 
@@ -71,7 +74,11 @@ export class StoreWatch {
   private readonly brake: BrakeNotice;
   private readonly manual: ManualNotice;
 
-  constructor(private readonly store: Store, private readonly view: GrantView, private readonly logger: Logger) {
+  constructor(
+    private readonly store: Store,
+    private readonly view: GrantView,
+    private readonly logger: Logger,
+  ) {
     this.fileId = store.fileId();
     this.version = store.externalVersion();
     this.brake = new BrakeNotice(logger);

@@ -74,12 +74,14 @@ export class Pipeline {
   private async lookup(dnsbl: Dnsbl, found: Found[]): Promise<Verdicts> {
     const now = Date.now();
     const ips = new Set(found.filter((f) => this.granter.wantsLookup(f, now)).map((f) => f.event.ip));
-    const answers = await Promise.all([...ips].map(async (ip) => {
-      const v = await dnsbl.check(ip);
-      const refusal = dnsbl.refusal(v);
-      if (v.kind === 'failed' && !refusal) this.logger.warn(`DNSBL ${v.zone} lookup for ${ip} failed (${v.why}); granted anyway (dnsbl_fail = open)`);
-      return [ip, refusal] as const;
-    }));
+    const answers = await Promise.all(
+      [...ips].map(async (ip) => {
+        const v = await dnsbl.check(ip);
+        const refusal = dnsbl.refusal(v);
+        if (v.kind === 'failed' && !refusal) this.logger.warn(`DNSBL ${v.zone} lookup for ${ip} failed (${v.why}); granted anyway (dnsbl_fail = open)`);
+        return [ip, refusal] as const;
+      }),
+    );
     return new Map(answers);
   }
 

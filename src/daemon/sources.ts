@@ -40,9 +40,8 @@ export class SourceSet {
 
   private async start(path: string): Promise<void> {
     const position = path === '-' ? null : this.store.getPosition(path);
-    const source: Source = path === '-' ? new StreamSource(process.stdin)
-      : isJournal(path) ? new JournalSource(path, { position, logger: this.logger })
-      : new FileSource(path, { position, logger: this.logger });
+    const source: Source =
+      path === '-' ? new StreamSource(process.stdin) : isJournal(path) ? new JournalSource(path, { position, logger: this.logger }) : new FileSource(path, { position, logger: this.logger });
     const entry: Followed = { source, state: { syslog: null } };
     this.followed.set(path, entry);
     this.stats?.started(path, position);

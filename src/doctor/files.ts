@@ -43,8 +43,13 @@ export function checkMap(config: Config, pf: PostfixView): Finding[] {
   const built = stat(map.path + suffix);
   if (!built) {
     const dir = stat(dirname(map.path));
-    return [error(map.path + suffix, 'missing: smtpd dies on a missing map and master throttles the service for 60 s',
-      dir ? 'start popgate run (it builds the map), or: touch the file and run postmap' : `create the directory ${dirname(map.path)}`)];
+    return [
+      error(
+        map.path + suffix,
+        'missing: smtpd dies on a missing map and master throttles the service for 60 s',
+        dir ? 'start popgate run (it builds the map), or: touch the file and run postmap' : `create the directory ${dirname(map.path)}`,
+      ),
+    ];
   }
   if ((built.mode & 0o004) === 0) {
     return [warning(map.path + suffix, `not readable by other users (mode ${(built.mode & 0o777).toString(8)}): postmap -q and proxy: lookups fail`, 'chmod 0644')];
@@ -67,18 +72,31 @@ export async function checkSocket(what: 'policy' | 'socketmap', a: ListenAddress
   const out: Finding[] = [];
   if (a.kind === 'inet') {
     if (!isLoopback(a.host) && !config.allow_non_loopback) out.push(error(where, 'not a loopback address: popgate refuses to listen there', 'use 127.0.0.1 or a UNIX socket'));
-    else if (!isLoopback(a.host)) out.push(warning(where, 'listens on a non-loopback address (allow_non_loopback = yes): anyone who reaches the port can query grants', 'firewall the port, or use a UNIX socket'));
+    else if (!isLoopback(a.host))
+      out.push(warning(where, 'listens on a non-loopback address (allow_non_loopback = yes): anyone who reaches the port can query grants', 'firewall the port, or use a UNIX socket'));
   } else {
     const chrooted = pf.services.some((s) => s.chroot);
     if (chrooted && !a.path.startsWith(`${pf.queueDirectory}/`)) {
-      out.push(error(where, `outside Postfix's chroot (${pf.queueDirectory}): a chrooted smtpd cannot connect`, `use unix:${pf.queueDirectory}/popgate/${what} (a directory of popgate's, owner popgate, group postfix, mode 0750)`));
+      out.push(
+        error(
+          where,
+          `outside Postfix's chroot (${pf.queueDirectory}): a chrooted smtpd cannot connect`,
+          `use unix:${pf.queueDirectory}/popgate/${what} (a directory of popgate's, owner popgate, group postfix, mode 0750)`,
+        ),
+      );
     }
     if (!stat(dirname(a.path))?.isDirectory()) out.push(error(where, `the directory ${dirname(a.path)} does not exist: popgate cannot create its socket`, 'create it, or choose another path'));
     const st = stat(a.path);
     const account = postfixAccount();
     if (st && !st.isSocket()) out.push(error(a.path, 'exists and is not a socket', 'remove it or choose another path'));
     else if (st && account && !may(st, account, 2)) {
-      out.push(error(a.path, `user ${account.name} cannot connect (owner ${st.uid}:${st.gid}, mode ${(st.mode & 0o777).toString(8)}): Postfix answers 451`, 'run popgate as root (it gives the socket to postfix), or put popgate in the postfix group'));
+      out.push(
+        error(
+          a.path,
+          `user ${account.name} cannot connect (owner ${st.uid}:${st.gid}, mode ${(st.mode & 0o777).toString(8)}): Postfix answers 451`,
+          'run popgate as root (it gives the socket to postfix), or put popgate in the postfix group',
+        ),
+      );
     } else if (st && account) {
       for (let d = dirname(a.path); d !== '/'; d = dirname(d)) {
         const ds = stat(d);
@@ -102,5 +120,11 @@ export async function checkSocket(what: 'policy' | 'socketmap', a: ListenAddress
 export function checkDistinct(config: Config): Finding[] {
   const { policy, socketmap } = config;
   if (!policy || !socketmap || formatListenAddress(policy) !== formatListenAddress(socketmap)) return [];
-  return [error('popgate config: socketmap', `same address as policy (${formatListenAddress(policy)}): the second server cannot listen`, 'give each its own socket, e.g. popgate/policy and popgate/socketmap')];
+  return [
+    error(
+      'popgate config: socketmap',
+      `same address as policy (${formatListenAddress(policy)}): the second server cannot listen`,
+      'give each its own socket, e.g. popgate/policy and popgate/socketmap',
+    ),
+  ];
 }

@@ -50,8 +50,13 @@ export function checkLogs(config: Config): Finding[] {
       accessSync(path, constants.R_OK);
     } catch (err) {
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      out.push(error(path, missing ? 'the watched log does not exist' : `the watched log is not readable (${describe(err)})`,
-        missing ? 'check the log setting and where the POP/IMAP server logs' : 'run popgate as a user that can read it (e.g. in group adm)'));
+      out.push(
+        error(
+          path,
+          missing ? 'the watched log does not exist' : `the watched log is not readable (${describe(err)})`,
+          missing ? 'check the log setting and where the POP/IMAP server logs' : 'run popgate as a user that can read it (e.g. in group adm)',
+        ),
+      );
       continue;
     }
     const lines = size ? tail(path, size) : [];
@@ -80,8 +85,13 @@ export function checkBrake(config: Config): Finding[] {
   try {
     const brake = brakeState(store);
     if (!brake) return [ok('emergency brake', 'released: popgate grants')];
-    return [error('emergency brake', `on since ${new Date(brake.since).toISOString()} (by ${brake.by}: ${brake.reason}): popgate grants nothing`,
-      'find why it was applied (the daemon log says), then popgate release')];
+    return [
+      error(
+        'emergency brake',
+        `on since ${new Date(brake.since).toISOString()} (by ${brake.by}: ${brake.reason}): popgate grants nothing`,
+        'find why it was applied (the daemon log says), then popgate release',
+      ),
+    ];
   } catch (err) {
     return [warning(config.db, `cannot read the brake state (${describe(err)})`)];
   } finally {
@@ -145,9 +155,15 @@ export function checkMynetworks(pf: PostfixView): Finding[] {
     const where = pf.source(s, 'mynetworks');
     if (seen.has(where)) continue;
     seen.add(where);
-    const open = value.split(/[\s,]+/).filter(Boolean).map(wide).filter((x): x is string => x !== null);
+    const open = value
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map(wide)
+      .filter((x): x is string => x !== null);
     if (open.length) {
-      out.push(error(where, `wide open: ${open.join(', ')} relays for a large part of the Internet without any login`, 'list only your own networks, e.g. mynetworks = 127.0.0.0/8 [::1]/128 192.0.2.0/24'));
+      out.push(
+        error(where, `wide open: ${open.join(', ')} relays for a large part of the Internet without any login`, 'list only your own networks, e.g. mynetworks = 127.0.0.0/8 [::1]/128 192.0.2.0/24'),
+      );
     }
   }
   return out;
@@ -181,8 +197,13 @@ function judgeTail(config: Config, path: string, lines: string[], ref: number): 
   }).length;
   const out: Finding[] = [];
   if (recognised === 0) {
-    out.push(warning(path, `no parser recognised any of its last ${lines.length} lines: popgate would grant nothing from it`,
-      `check the parsers setting and the log format; popgate parse --explain ${path} says why each line was skipped`));
+    out.push(
+      warning(
+        path,
+        `no parser recognised any of its last ${lines.length} lines: popgate would grant nothing from it`,
+        `check the parsers setting and the log format; popgate parse --explain ${path} says why each line was skipped`,
+      ),
+    );
   } else {
     out.push(ok(path, `${recognised} of the last ${lines.length} lines recognised, ${events} login/logout event(s)`));
   }
@@ -190,12 +211,22 @@ function judgeTail(config: Config, path: string, lines: string[], ref: number): 
     const of = unread.filter((u) => u.kind === kind);
     if (!of.length) continue;
     const what = kind === 'login' ? 'look like logins that no parser read' : 'are login lines whose timestamp popgate cannot read';
-    out.push(error(path, `${of.length} of its last ${lines.length} lines ${what}: popgate grants nothing for them (e.g. ${JSON.stringify(of[0]!.text.slice(0, 200))})`,
-      `popgate parse --explain ${isJournal(path) ? 'FILE (journalctl -o json output)' : path} says why; set the server's log format to one popgate reads (parsers/README.md)`));
+    out.push(
+      error(
+        path,
+        `${of.length} of its last ${lines.length} lines ${what}: popgate grants nothing for them (e.g. ${JSON.stringify(of[0]!.text.slice(0, 200))})`,
+        `popgate parse --explain ${isJournal(path) ? 'FILE (journalctl -o json output)' : path} says why; set the server's log format to one popgate reads (parsers/README.md)`,
+      ),
+    );
   }
   if (recognised > 0 && json === 0 && state.syslog === true) {
-    out.push(warning(path, 'a plain syslog file: any local user can write a line into it that reads like the server\'s (logger -t dovecot …), and popgate cannot tell the two apart',
-      'follow a log that names its writer: Dovecot\'s own log_path, journal:_SYSTEMD_UNIT=dovecot.service, or the file contrib/rsyslog/popgate.conf makes rsyslog write'));
+    out.push(
+      warning(
+        path,
+        "a plain syslog file: any local user can write a line into it that reads like the server's (logger -t dovecot …), and popgate cannot tell the two apart",
+        "follow a log that names its writer: Dovecot's own log_path, journal:_SYSTEMD_UNIT=dovecot.service, or the file contrib/rsyslog/popgate.conf makes rsyslog write",
+      ),
+    );
   } else if (recognised > 0 && json === 0) {
     const open = writableByOthers(path);
     if (open) out.push(warning(path, `${open}: whoever can write there can write a login line`, 'only root and the server may write the log and its directory'));
@@ -218,7 +249,7 @@ function writableByOthers(path: string): string | null {
 /** A `journal:` log: its recent entries through journalctl, judged like a file's. */
 function checkJournal(config: Config, entry: string): Finding[] {
   const tail = journalTail(entry, 2000);
-  if ('error' in tail) return [error(entry, tail.error, 'popgate reads the journal with journalctl: it must be installed and popgate\'s user in group systemd-journal (or adm)')];
+  if ('error' in tail) return [error(entry, tail.error, "popgate reads the journal with journalctl: it must be installed and popgate's user in group systemd-journal (or adm)")];
   if (tail.lines.length === 0) return [warning(entry, 'the journal holds no entries for this selection', 'check the matches (journalctl ' + entry.slice(8).split('+').join(' ') + ')')];
   return judgeTail(config, entry, tail.lines, Date.now());
 }

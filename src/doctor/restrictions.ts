@@ -8,7 +8,16 @@ export interface Restriction {
   options: string[];
 }
 
-const WITH_ARG = new Set(['reject_rbl_client', 'reject_rhsbl_client', 'reject_rhsbl_reverse_client', 'reject_rhsbl_helo', 'reject_rhsbl_sender', 'reject_rhsbl_recipient', 'permit_dnswl_client', 'permit_rhswl_client']);
+const WITH_ARG = new Set([
+  'reject_rbl_client',
+  'reject_rhsbl_client',
+  'reject_rhsbl_reverse_client',
+  'reject_rhsbl_helo',
+  'reject_rhsbl_sender',
+  'reject_rhsbl_recipient',
+  'permit_dnswl_client',
+  'permit_rhswl_client',
+]);
 /** Postfix refuses to run without one of these in the relay or recipient restrictions. */
 export const RELAY_CHECKS = new Set(['reject_unauth_destination', 'defer_unauth_destination', 'reject', 'defer', 'defer_if_permit', 'check_relay_domains']);
 /** Rules that end the list for every client, whoever they are. */
@@ -50,7 +59,11 @@ export function restrictions(value: string): Restriction[] {
     }
     const raw = t[++i]!;
     if (raw.startsWith('{')) {
-      const parts = raw.slice(1, -1).split(',').map((p) => p.trim()).filter(Boolean);
+      const parts = raw
+        .slice(1, -1)
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
       out.push({ name, arg: parts[0] ?? null, options: parts.slice(1) });
     } else out.push({ name, arg: raw, options: [] });
   }

@@ -56,7 +56,8 @@ export function targets(config: Config, queueDir: string): Target[] {
   if (map) {
     const table = `${map.type}:${map.path}`;
     out.push({
-      kind: 'map', setting: `map = ${table}`,
+      kind: 'map',
+      setting: `map = ${table}`,
       restriction: { name: 'check_client_access', arg: table, options: [] },
       matches: (r) => r.name === 'check_client_access' && (r.arg === table || r.arg === `proxy:${table}`),
       problem: () => null,
@@ -64,7 +65,8 @@ export function targets(config: Config, queueDir: string): Target[] {
   }
   if (policy) {
     out.push({
-      kind: 'policy', setting: `policy = ${formatListenAddress(policy)}`,
+      kind: 'policy',
+      setting: `policy = ${formatListenAddress(policy)}`,
       restriction: { name: 'check_policy_service', arg: postfixEndpoint(policy, queueDir), options: [] },
       matches: (r) => r.name === 'check_policy_service' && r.arg !== null && sameEndpoint(r.arg, policy, queueDir),
       problem: (r, chroot) => endpointProblem(r.arg!, policy, chroot, queueDir),
@@ -74,7 +76,8 @@ export function targets(config: Config, queueDir: string): Target[] {
     const name = config.socketmap_name;
     const table = (r: Restriction) => /^socketmap:(.+):([^:]+)$/.exec(r.arg ?? '');
     out.push({
-      kind: 'socketmap', setting: `socketmap = ${formatListenAddress(socketmap)}`,
+      kind: 'socketmap',
+      setting: `socketmap = ${formatListenAddress(socketmap)}`,
       restriction: { name: 'check_client_access', arg: `socketmap:${postfixEndpoint(socketmap, queueDir)}:${name}`, options: [] },
       matches: (r) => {
         const m = r.name === 'check_client_access' ? table(r) : null;

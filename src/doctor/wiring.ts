@@ -41,8 +41,13 @@ function checkService(pf: PostfixView, s: SmtpdService, ts: readonly Target[], p
   for (const [n, list] of lists) {
     for (const r of list) {
       if (looksLikePopgate(r) && !ts.some((t) => t.matches(r))) {
-        out.push(error(pf.source(s, n), `${render(r)} looks like popgate's but popgate serves nothing there (${ts.map((t) => t.setting).join('; ') || 'no map, policy or socketmap set'})`,
-          "make it name what popgate's config says, or remove it"));
+        out.push(
+          error(
+            pf.source(s, n),
+            `${render(r)} looks like popgate's but popgate serves nothing there (${ts.map((t) => t.setting).join('; ') || 'no map, policy or socketmap set'})`,
+            "make it name what popgate's config says, or remove it",
+          ),
+        );
       }
     }
   }
@@ -68,28 +73,45 @@ function checkService(pf: PostfixView, s: SmtpdService, ts: readonly Target[], p
     const inHome = found.find((f) => f.n === home);
     if (!inHome) {
       const elsewhere = found[0]!;
-      out.push(error(pf.source(s, elsewhere.n),
-        `${label} is only in ${elsewhere.n}, while ${home} holds the relay check: an OK there ends only ${elsewhere.n} and does not lift the refusal (measured on Postfix 3.7)`,
-        `put it in ${home} before ${list[firstRelayCheck(list)]?.name ?? 'reject_unauth_destination'}`,
-        fixLines(s, home, withOurs(list, t.restriction, t.matches))));
+      out.push(
+        error(
+          pf.source(s, elsewhere.n),
+          `${label} is only in ${elsewhere.n}, while ${home} holds the relay check: an OK there ends only ${elsewhere.n} and does not lift the refusal (measured on Postfix 3.7)`,
+          `put it in ${home} before ${list[firstRelayCheck(list)]?.name ?? 'reject_unauth_destination'}`,
+          fixLines(s, home, withOurs(list, t.restriction, t.matches)),
+        ),
+      );
       continue;
     }
     const { final, rejecting } = before(list, inHome.i);
     if (final.length) {
-      out.push(error(pf.source(s, home), `${label} comes after ${final.map(render).join(', ')}: ${final.some((r) => r.name === 'permit') ? 'every client relays before popgate is asked' : 'the refusal is decided before popgate is asked'}`,
-        'move it before the relay check', fixLines(s, home, withOurs(list, t.restriction, t.matches))));
+      out.push(
+        error(
+          pf.source(s, home),
+          `${label} comes after ${final.map(render).join(', ')}: ${final.some((r) => r.name === 'permit') ? 'every client relays before popgate is asked' : 'the refusal is decided before popgate is asked'}`,
+          'move it before the relay check',
+          fixLines(s, home, withOurs(list, t.restriction, t.matches)),
+        ),
+      );
       continue;
     }
     if (rejecting.length) {
-      out.push(warning(pf.source(s, home), `${label} comes after ${rejecting.map(render).join(', ')}, which may refuse a client that just logged in`, 'move popgate before them if POP/IMAP users hit them'));
+      out.push(
+        warning(pf.source(s, home), `${label} comes after ${rejecting.map(render).join(', ')}, which may refuse a client that just logged in`, 'move popgate before them if POP/IMAP users hit them'),
+      );
     }
     if (home === 'smtpd_relay_restrictions' && firstRelayCheck(recipient) >= 0) {
       const at = recipient.findIndex((r) => t.matches(r));
       if (at < 0 || at > firstRelayCheck(recipient)) {
         good = false;
-        out.push(error(pf.source(s, 'smtpd_recipient_restrictions'), `also refuses relay (${recipient[firstRelayCheck(recipient)]!.name}), and both lists must pass: a granted client is refused there`,
-          `add ${label} there too, before the relay check, or drop the relay check from ${'smtpd_recipient_restrictions'}`,
-          fixLines(s, 'smtpd_recipient_restrictions', withOurs(recipient, t.restriction, t.matches))));
+        out.push(
+          error(
+            pf.source(s, 'smtpd_recipient_restrictions'),
+            `also refuses relay (${recipient[firstRelayCheck(recipient)]!.name}), and both lists must pass: a granted client is refused there`,
+            `add ${label} there too, before the relay check, or drop the relay check from ${'smtpd_recipient_restrictions'}`,
+            fixLines(s, 'smtpd_recipient_restrictions', withOurs(recipient, t.restriction, t.matches)),
+          ),
+        );
       }
     }
     if (good) {
@@ -109,17 +131,31 @@ export function checkWiring(pf: PostfixView, ts: readonly Target[]): Finding[] {
     const main = { name: 'main.cf', chroot: true, overrides: new Map<string, string>() };
     const relay = restrictions(pf.main('smtpd_relay_restrictions'));
     const home: ListName = firstRelayCheck(relay) >= 0 ? 'smtpd_relay_restrictions' : 'smtpd_recipient_restrictions';
-    out.push(error(`main.cf: ${home}`, `popgate's ${t.kind} (${t.setting}) is not asked by any smtpd service: Postfix never sees its grants`,
-      `add ${render(t.restriction)} before the relay check`, fixLines(main, home, withOurs(restrictions(pf.main(home)), t.restriction, t.matches))));
+    out.push(
+      error(
+        `main.cf: ${home}`,
+        `popgate's ${t.kind} (${t.setting}) is not asked by any smtpd service: Postfix never sees its grants`,
+        `add ${render(t.restriction)} before the relay check`,
+        fixLines(main, home, withOurs(restrictions(pf.main(home)), t.restriction, t.matches)),
+      ),
+    );
   }
   if (ts.some((t) => t.kind === 'policy') && /^\s*(ok|permit)/i.test(pf.main('smtpd_policy_service_default_action'))) {
-    out.push(error('main.cf: smtpd_policy_service_default_action', `${pf.main('smtpd_policy_service_default_action')} makes Postfix relay for everybody while popgate is down`,
-      'remove it: the default (451 4.3.5) fails closed'));
+    out.push(
+      error(
+        'main.cf: smtpd_policy_service_default_action',
+        `${pf.main('smtpd_policy_service_default_action')} makes Postfix relay for everybody while popgate is down`,
+        'remove it: the default (451 4.3.5) fails closed',
+      ),
+    );
   }
   const timeout = postfixSeconds(pf.main('smtpd_policy_service_timeout'));
   if (ts.some((t) => t.kind === 'policy' && placed.has(t)) && timeout !== null && timeout > 30) {
-    out.push(warning('main.cf: smtpd_policy_service_timeout', `${timeout}s: a hung popgate would hold every RCPT for ${2 * timeout + 1}s before the 451`, 'set it to 10s',
-      ['main.cf: smtpd_policy_service_timeout = 10s']));
+    out.push(
+      warning('main.cf: smtpd_policy_service_timeout', `${timeout}s: a hung popgate would hold every RCPT for ${2 * timeout + 1}s before the 451`, 'set it to 10s', [
+        'main.cf: smtpd_policy_service_timeout = 10s',
+      ]),
+    );
   }
   if (ts.length === 0) out.push(error('popgate config', 'map, policy and socketmap are all none: Postfix can learn no grant', 'set one of them'));
   return out;

@@ -7,10 +7,7 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { describe } from '../core/errors.js';
 
-export type DnsblVerdict =
-  | { kind: 'clean' }
-  | { kind: 'listed'; zone: string; code: string }
-  | { kind: 'failed'; zone: string; why: string };
+export type DnsblVerdict = { kind: 'clean' } | { kind: 'listed'; zone: string; code: string } | { kind: 'failed'; zone: string; why: string };
 
 export interface DnsblOptions {
   zones: readonly string[];
@@ -29,7 +26,10 @@ export interface DnsblOptions {
 /** The name to look up: `4.3.2.1.zone` or 32 reversed nibbles for IPv6. */
 export function dnsblQueryName(ip: string, zone: string): string {
   if (isIP(ip) === 4) return `${ip.split('.').reverse().join('.')}.${zone}`;
-  const hex = ipaddr.IPv6.parse(ip).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
+  const hex = ipaddr.IPv6.parse(ip)
+    .toByteArray()
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('');
   return `${[...hex].reverse().join('.')}.${zone}`;
 }
 

@@ -22,8 +22,7 @@ export type Verdicts = ReadonlyMap<string, string | null>;
 
 export type Outcome =
   /** `tripped`: this grant set off the automatic brake, which revoked every grant. */
-  | ({ action: 'grant' | 'renew' | 'logout'; tripped?: boolean } & Change)
-  | { action: 'refused' | 'stale' | 'ignored'; why: string };
+  ({ action: 'grant' | 'renew' | 'logout'; tripped?: boolean } & Change) | { action: 'refused' | 'stale' | 'ignored'; why: string };
 
 /**
  * When an event counts: a live line at the moment it was read; a backlog line at its own
@@ -92,11 +91,7 @@ export class Granter {
     const why = this.view.refusal(ev.ip, brake) ?? (verdicts ? (verdicts.get(ev.ip) ?? (verdicts.has(ev.ip) ? null : 'DNSBL not checked')) : null);
     if (why) return this.refuse(ev, at, where, why, brake);
     this.refusedWhileBraked = 0;
-    const change = this.store.login(
-      { ip: ev.ip, user: ev.user, server: ev.server, protocol: ev.protocol, at, session: ev.session, origin: where },
-      this.opts.graceMs,
-      this.opts.maxHoldMs,
-    );
+    const change = this.store.login({ ip: ev.ip, user: ev.user, server: ev.server, protocol: ev.protocol, at, session: ev.session, origin: where }, this.opts.graceMs, this.opts.maxHoldMs);
     // Renewals read from a backlog go to debug: after a restart they are most of the lines
     // (thousands, at ~18 µs each in winston), and the audit trail keeps every one of them.
     const level = change.action === 'renew' && !line.live ? 'debug' : 'info';
@@ -131,7 +126,9 @@ export class Granter {
       this.store.note(at, 'refuse', ev.ip, why, ctx);
     } else if (this.refusedWhileBraked++ % 100 === 0) {
       // One line per 100 refusals: a login storm behind the brake must not flood the log.
-      this.logger.warn(`refused ${ev.ip} user=${ev.user ?? '-'} (${where}): emergency brake on since ${new Date(brake.since).toISOString()} (${this.refusedWhileBraked} login(s) refused so far); popgate release ends it`);
+      this.logger.warn(
+        `refused ${ev.ip} user=${ev.user ?? '-'} (${where}): emergency brake on since ${new Date(brake.since).toISOString()} (${this.refusedWhileBraked} login(s) refused so far); popgate release ends it`,
+      );
       this.store.note(at, 'refuse', ev.ip, `${why} (${this.refusedWhileBraked} login(s) refused so far)`, ctx);
     }
     return { action: 'refused', why };

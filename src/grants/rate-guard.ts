@@ -94,9 +94,7 @@ const SHOWN = 6;
 
 function trip(reason: string, entries: Entry[]): Trip {
   const show = (e: Entry) => `${e.where}: ${e.text}`;
-  const lines = entries.length <= SHOWN
-    ? entries.map(show)
-    : [...entries.slice(0, SHOWN / 2).map(show), `… ${entries.length - SHOWN} more …`, ...entries.slice(-SHOWN / 2).map(show)];
+  const lines = entries.length <= SHOWN ? entries.map(show) : [...entries.slice(0, SHOWN / 2).map(show), `… ${entries.length - SHOWN} more …`, ...entries.slice(-SHOWN / 2).map(show)];
   return { reason, lines };
 }
 

@@ -48,8 +48,13 @@ function createPrivate(path: string): void {
 function openError(path: string, err: unknown): StoreError {
   const why = describe(err);
   if (/SQLITE_(CORRUPT|NOTADB)|malformed|not a database/i.test(why)) {
-    return new StoreError(path, `the grant database is damaged (${why})`,
-      `move it aside (mv ${path} ${path}.damaged) and start popgate: it makes a new one, reads the logs again and grants only logins younger than the grace; the audit trail stays in the old file`, err, EXIT.DATAERR);
+    return new StoreError(
+      path,
+      `the grant database is damaged (${why})`,
+      `move it aside (mv ${path} ${path}.damaged) and start popgate: it makes a new one, reads the logs again and grants only logins younger than the grace; the audit trail stays in the old file`,
+      err,
+      EXIT.DATAERR,
+    );
   }
   return new StoreError(path, `cannot open the grant database (${why})`, 'check that the directory exists and is writable by the user popgate runs as, and that the disk is not full', err);
 }

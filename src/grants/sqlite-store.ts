@@ -52,8 +52,7 @@ export class SqliteStore implements Store {
     } catch (err) {
       if (err instanceof StoreError) throw err;
       const full = /SQLITE_FULL|disk is full/i.test(describe(err));
-      throw new StoreError(this.path, `${what} failed (${describe(err)})`,
-        full ? 'the disk is full: free space; nothing was lost, popgate retries' : 'check the database file and its directory', err);
+      throw new StoreError(this.path, `${what} failed (${describe(err)})`, full ? 'the disk is full: free space; nothing was lost, popgate retries' : 'check the database file and its directory', err);
     }
   }
 
@@ -70,9 +69,11 @@ export class SqliteStore implements Store {
       if (rec.session) this.stmt.openSession.run(rec.session, rec.ip, rec.user, rec.protocol, rec.at, rec.at + maxHoldMs);
       // MAX(login_until, manual_until, holds), as RECOMPUTE, in the same statement.
       const until = rec.at + graceMs;
-      const after = (exists
-        ? this.stmt.renewLogin.get(until, rec.at, rec.user, rec.server, rec.protocol, until, rec.ip, rec.ip)
-        : this.stmt.insertLogin.get(rec.ip, until, rec.ip, until, rec.at, rec.at, rec.user, rec.server, rec.protocol)) as number;
+      const after = (
+        exists
+          ? this.stmt.renewLogin.get(until, rec.at, rec.user, rec.server, rec.protocol, until, rec.ip, rec.ip)
+          : this.stmt.insertLogin.get(rec.ip, until, rec.ip, until, rec.at, rec.at, rec.user, rec.server, rec.protocol)
+      ) as number;
       const action = exists ? 'renew' : 'grant';
       this.stmt.auditEvent.run(rec.at, action, rec.ip, rec.user, rec.server, rec.protocol, null, rec.origin);
       return { action, ip: rec.ip, before, after };

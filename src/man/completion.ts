@@ -79,7 +79,10 @@ _popgate() {
       if [[ $cur == -* ]]; then mapfile -t COMPREPLY < <(compgen -W "${program.options.flatMap(optionNames).join(' ')} -h --help" -- "$cur"); return; fi
       ${reply('verbs')}
       ;;
-${program.commands.filter((c) => c.name() !== 'help').map(verbCase).join('')}    help)
+${program.commands
+  .filter((c) => c.name() !== 'help')
+  .map(verbCase)
+  .join('')}    help)
       ${reply('verbs')}
       ;;
   esac

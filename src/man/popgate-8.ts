@@ -26,9 +26,7 @@ function argName(a: Argument): string {
 }
 
 function optionBody(o: Option): string {
-  const dflt = o.defaultValue === undefined || (Array.isArray(o.defaultValue) && o.defaultValue.length === 0) || o.defaultValue === false
-    ? ''
-    : ` (default: ${String(o.defaultValue)})`;
+  const dflt = o.defaultValue === undefined || (Array.isArray(o.defaultValue) && o.defaultValue.length === 0) || o.defaultValue === false ? '' : ` (default: ${String(o.defaultValue)})`;
   return sentence(`${o.description}${dflt}`);
 }
 
@@ -61,7 +59,7 @@ export function popgate8(program: Command, version: string): string {
   for (const c of codes) if (!EXIT_MEANING[c]) throw new Error(`popgate(8): exit code ${c} has no meaning in EXIT_MEANING`);
   const map = defaultOf('map').replace(/^[a-z]+:/, '');
   return [
-    header('POPGATE', 8, version, 'System Manager\'s Manual'),
+    header('POPGATE', 8, version, "System Manager's Manual"),
     `.SH NAME\npopgate \\- ${text(program.description())}\n`,
     `.SH SYNOPSIS\n.nf\n${verbs.map(synopsis).join('\n')}\n\\fBpopgate\\fR \\fB\\-\\-version\\fR | \\fB\\-\\-help\\fR\n.fi\n`,
     '.SH DESCRIPTION\n',
@@ -76,16 +74,20 @@ export function popgate8(program: Command, version: string): string {
     '.SH EXIT STATUS\n',
     codes.map((c) => entry(`\\fB${c}\\fR`, text(EXIT_MEANING[c]!))).join(''),
     '.SH SIGNALS\n',
-    entry('\\fBSIGHUP\\fR', text('The daemon reads its config file again, applies what can change while running, ' +
-      `and reopens its log files (after a rotation). Settings that need a restart${restartKeys()} keep their running ` +
-      'value and are logged as such; a config file with errors is refused and the running settings stay.')),
-    entry('\\fBSIGTERM\\fR, \\fBSIGINT\\fR', 'The daemon stops cleanly: log positions and grants stay in the database, ' +
-      'and the next start resumes where it stopped.'),
+    entry(
+      '\\fBSIGHUP\\fR',
+      text(
+        'The daemon reads its config file again, applies what can change while running, ' +
+          `and reopens its log files (after a rotation). Settings that need a restart${restartKeys()} keep their running ` +
+          'value and are logged as such; a config file with errors is refused and the running settings stay.',
+      ),
+    ),
+    entry('\\fBSIGTERM\\fR, \\fBSIGINT\\fR', 'The daemon stops cleanly: log positions and grants stay in the database, ' + 'and the next start resumes where it stopped.'),
     '.SH FILES\n',
     entry(text(DEFAULT_CONFIG_PATH), 'The config file, read when it exists (\\fB\\-\\-config\\fR names another).'),
     entry(text(defaultOf('db')), 'The database: grants, open sessions, log positions and the audit trail.'),
     map ? entry(text(map), 'The access map Postfix reads, and the built table beside it.') : '',
-    entry(text('/var/log/popgate.log'), 'The daemon\'s log when it runs without systemd; under systemd it logs to the journal.'),
+    entry(text('/var/log/popgate.log'), "The daemon's log when it runs without systemd; under systemd it logs to the journal."),
     '.SH ENVIRONMENT\n',
     entry('\\fBSUDO_USER\\fR, \\fBUSER\\fR', 'Who is recorded in the audit trail for grant, revoke, flush, brake and release.'),
     entry('\\fBJOURNAL_STREAM\\fR', 'Set by systemd; the daemon then leaves timestamps to the journal.'),

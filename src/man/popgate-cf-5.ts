@@ -23,7 +23,7 @@ export function popgateCf5(version: string): string {
     '.SH NAME\npopgate.cf \\- popgate configuration file\n',
     `.SH SYNOPSIS\n${text(DEFAULT_CONFIG_PATH)}\n`,
     '.SH DESCRIPTION\n',
-    'The settings of \\fBpopgate\\fR(8), in the syntax of Postfix\'s main.cf: one ',
+    "The settings of \\fBpopgate\\fR(8), in the syntax of Postfix's main.cf: one ",
     '\\fIname\\fR = \\fIvalue\\fR per line, starting in column 1. Lines that start with ',
     'whitespace continue the setting above; empty lines and lines that start with # are ignored. ',
     'A setting left out keeps its default.\n',

@@ -63,7 +63,11 @@ export class Engine {
    * `correlator` is kept across a parser change (SIGHUP): open sessions stay tied to their logins.
    * `uidOf` names the servers' users for the writer check (default: this host's /etc/passwd).
    */
-  constructor(specs: readonly ParserSpec[], readonly correlator: Correlator = new Correlator(), uidOf: UidOf = systemUid) {
+  constructor(
+    specs: readonly ParserSpec[],
+    readonly correlator: Correlator = new Correlator(),
+    uidOf: UidOf = systemUid,
+  ) {
     this.router = new Router(specs, uidOf);
   }
 

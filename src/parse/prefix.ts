@@ -5,9 +5,7 @@
 // (multilog `@4000…`), journalctl's short-unix and short-full, and servers' own log files (`stamp program: msg`, no host, no tag; Qpopper's
 // `stamp [popper] msg` and `ctime [pid] msg`; Apple Mail Server's `Jul 14 2004 10:41:27 msg`; Dovecot's log_timestamp forms, see
 // stamp-scan.ts, also with a zone word or glued to the process name).
-import {
-  ctimeLength, dmyLength, epochLength, fullLength, rfc3164Length, rfc3339Length, tai64nLength, yearStampLength, zoneWordLength,
-} from './stamp-scan.js';
+import { ctimeLength, dmyLength, epochLength, fullLength, rfc3164Length, rfc3339Length, tai64nLength, yearStampLength, zoneWordLength } from './stamp-scan.js';
 import type { StampKind } from './timestamps.js';
 import type { Writer } from './writer.js';
 
@@ -24,7 +22,7 @@ export interface Prefix {
   body: string;
 }
 
-const TAG = /^([A-Za-z0-9_.\/-]{1,64})(?:\[(\d{1,10})\])?: /;
+const TAG = /^([A-Za-z0-9_./-]{1,64})(?:\[(\d{1,10})\])?: /;
 /** Solaris syslogd's message id after the tag: `[ID 852394 mail.info] `. */
 const SOLARIS_ID = /^\[ID \d{1,10} [a-z0-9]{1,10}\.[a-z]{1,10}\] ?/;
 /** A server's own log file that names itself in brackets: Qpopper's `[popper] `. */

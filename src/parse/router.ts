@@ -31,7 +31,10 @@ export class Router {
   /** Drops lines of programs no parser reads before any other work (the hot path's first step). */
   private readonly tagFilter: TagFilter;
 
-  constructor(specs: readonly ParserSpec[], private readonly uidOf: UidOf = systemUid) {
+  constructor(
+    specs: readonly ParserSpec[],
+    private readonly uidOf: UidOf = systemUid,
+  ) {
     this.allNeedles = [...new Set(specs.flatMap((s) => s.needles))];
     for (const spec of specs) {
       for (const tag of spec.tags) {

@@ -113,10 +113,7 @@ export function fullLength(line: string, at: number): number {
 /** Length of a ctime(3) stamp, `Wed Nov 25 16:03:47 2026` (Qpopper's own log), or 0. */
 export function ctimeLength(line: string, at: number): number {
   if (WEEKDAYS.indexOf(line.slice(at, at + 3)) % 3 !== 0 || line[at + 3] !== ' ') return 0;
-  return yearStampLength(`${line.slice(at + 4, at + 11)}${line.slice(at + 20, at + 24)} ${line.slice(at + 11, at + 19)}`, 0) &&
-    line[at + 19] === ' ' && line[at + 24] === ' '
-    ? 24
-    : 0;
+  return yearStampLength(`${line.slice(at + 4, at + 11)}${line.slice(at + 20, at + 24)} ${line.slice(at + 11, at + 19)}`, 0) && line[at + 19] === ' ' && line[at + 24] === ' ' ? 24 : 0;
 }
 
 /** Length of a TAI64N stamp (`@` and 24 hex digits) at `at`, or 0. */

@@ -29,7 +29,7 @@ export class TagFilter {
 
   constructor(specs: readonly ParserSpec[]) {
     const add = (table: Map<number, string[]>, t: string, exact: boolean) => {
-      if (!/^[A-Za-z0-9_.\/-]+$/.test(t)) throw new Error(`tag ${t}: not made of tag characters`);
+      if (!/^[A-Za-z0-9_./-]+$/.test(t)) throw new Error(`tag ${t}: not made of tag characters`);
       if (t.length < 3) return void this.short.push({ text: t, exact });
       const k = key3(t, 0, t.length);
       const list = table.get(k) ?? [];

@@ -7,7 +7,18 @@
 export type StampKind = 'rfc3164' | 'rfc3164y' | 'rfc3339' | 'dmy' | 'tai64n' | 'epoch-us' | 'epoch' | 'full' | 'ctime';
 
 const MONTHS: Record<string, number> = {
-  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
 };
 
 /** A zone after the time: glued (`Z`, `+0100`, `+01:00`, `+01`) or as a word (` UTC`, ` +0100`, ` CET`). */

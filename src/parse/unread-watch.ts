@@ -59,7 +59,9 @@ export class UnreadWatch {
     entry.example = null;
     const where = line.origin === '-' ? 'standard input' : line.origin;
     const what = n === 1 ? `1 line ${SAYS[kind][0]}` : `${n} lines since the last warning ${SAYS[kind][1]}`;
-    this.logger.warn(`${where}: ${what}, so popgate grants nothing for ${n === 1 ? 'it' : 'them'} (e.g. ${JSON.stringify(example)}); popgate parse --explain ${line.origin === '-' ? 'FILE' : line.origin} says why`);
+    this.logger.warn(
+      `${where}: ${what}, so popgate grants nothing for ${n === 1 ? 'it' : 'them'} (e.g. ${JSON.stringify(example)}); popgate parse --explain ${line.origin === '-' ? 'FILE' : line.origin} says why`,
+    );
   }
 }
 

@@ -86,14 +86,25 @@ export class LiveListener {
   async start(): Promise<void> {
     const a = this.o.address;
     if (a.kind === 'inet' && !isLoopback(a.host) && !this.o.allowNonLoopback) {
-      throw new ConfigError(`${this.o.what} ${this.name}`, 'refusing to listen on an address that is not loopback (the protocol has no authentication)',
-        'use a UNIX socket or 127.0.0.1; only if a firewall protects the port, set allow_non_loopback = yes');
+      throw new ConfigError(
+        `${this.o.what} ${this.name}`,
+        'refusing to listen on an address that is not loopback (the protocol has no authentication)',
+        'use a UNIX socket or 127.0.0.1; only if a firewall protects the port, set allow_non_loopback = yes',
+      );
     }
     if (a.kind === 'unix') await this.clearStale(a.path);
     const server = createServer({ allowHalfOpen: false }, (socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new PublishError(`${this.o.what} ${this.name}`, `cannot listen (${describe(err)})`,
-        a.kind === 'unix' ? 'check that the directory exists and is writable by popgate' : 'is another program using the port?', err)));
+      server.once('error', (err) =>
+        reject(
+          new PublishError(
+            `${this.o.what} ${this.name}`,
+            `cannot listen (${describe(err)})`,
+            a.kind === 'unix' ? 'check that the directory exists and is writable by popgate' : 'is another program using the port?',
+            err,
+          ),
+        ),
+      );
       if (a.kind === 'unix') server.listen(a.path, () => resolve());
       else server.listen({ host: a.host, port: a.port, exclusive: true }, () => resolve());
     });

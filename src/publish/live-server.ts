@@ -15,7 +15,10 @@ export abstract class LiveServer<T> implements Publisher {
   answered = 0;
 
   /** `requestMs`: a request that has begun must end within this time. */
-  constructor(options: Omit<ListenerOptions, 'onConnection'>, private readonly requestMs: number) {
+  constructor(
+    options: Omit<ListenerOptions, 'onConnection'>,
+    private readonly requestMs: number,
+  ) {
     this.listener = new LiveListener({ ...options, onConnection: (c) => this.serve(c) });
   }
 

@@ -18,12 +18,18 @@ export function checkMapDir(path: string): void {
   }
   const me = process.getuid?.() ?? st.uid;
   if (st.mode & 0o022 && !(st.mode & 0o1000)) {
-    throw new ConfigError(dir, `the map's directory is writable by its group or by anyone (mode ${(st.mode & 0o7777).toString(8)})`,
-      `chmod go-w ${dir}; whoever can write there can replace the map Postfix trusts`);
+    throw new ConfigError(
+      dir,
+      `the map's directory is writable by its group or by anyone (mode ${(st.mode & 0o7777).toString(8)})`,
+      `chmod go-w ${dir}; whoever can write there can replace the map Postfix trusts`,
+    );
   }
   if (st.uid !== me && st.uid !== 0) {
-    throw new ConfigError(dir, `the map's directory belongs to uid ${st.uid}, and popgate runs as uid ${me}: that user could swap the files popgate writes there`,
-      `run popgate as the directory's owner (the installer's popgate user: runuser -u popgate -- popgate …)`);
+    throw new ConfigError(
+      dir,
+      `the map's directory belongs to uid ${st.uid}, and popgate runs as uid ${me}: that user could swap the files popgate writes there`,
+      `run popgate as the directory's owner (the installer's popgate user: runuser -u popgate -- popgate …)`,
+    );
   }
 }
 

@@ -118,7 +118,12 @@ export class MapPublisher implements Publisher {
    * the wrong ones. True when that happened.
    */
   private async failClosed(content: string, err: unknown, always = false): Promise<boolean> {
-    const live = this.lastContent ?? (publishedAddresses(this.o.map)?.map((ip) => `${ip}\t`).join('\n') ?? '');
+    const live =
+      this.lastContent ??
+      publishedAddresses(this.o.map)
+        ?.map((ip) => `${ip}\t`)
+        .join('\n') ??
+      '';
     if (!always && removedFrom(live, content) === 0) return false;
     const { path } = this.o.map;
     if (!(await swapInReserve(this.reserve + this.suffix, path + this.suffix).catch(() => false))) return false;
@@ -145,7 +150,9 @@ export class MapPublisher implements Publisher {
           this.dirty = true;
           const wait = Math.min(this.o.maxRetryMs ?? 30_000, 500 * 2 ** Math.min(this.failures, 10));
           const closed = await this.failClosed(content, err);
-          this.o.logger.error(`${describe(err)} (retrying in ${Math.round(wait / 1000)} s; ${closed ? 'the map is empty meanwhile' : 'Postfix keeps the previous map, which holds no address that must go'})`);
+          this.o.logger.error(
+            `${describe(err)} (retrying in ${Math.round(wait / 1000)} s; ${closed ? 'the map is empty meanwhile' : 'Postfix keeps the previous map, which holds no address that must go'})`,
+          );
           this.retryTimer = setTimeout(() => {
             this.retryTimer = null;
             this.loop();
@@ -172,8 +179,12 @@ export class MapPublisher implements Publisher {
     } catch (err) {
       await cleanUp(file, this.suffix);
       if (err instanceof PublishError || err instanceof UnavailableError) throw err;
-      throw new PublishError(`map ${this.name}`, `cannot write (${describe(err)})`,
-        /ENOSPC/.test(describe(err)) ? 'the disk is full: free space' : `check that ${dirname(file)} exists and is writable`, err);
+      throw new PublishError(
+        `map ${this.name}`,
+        `cannot write (${describe(err)})`,
+        /ENOSPC/.test(describe(err)) ? 'the disk is full: free space' : `check that ${dirname(file)} exists and is writable`,
+        err,
+      );
     }
   }
 

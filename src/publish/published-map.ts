@@ -15,7 +15,10 @@ export interface MapContents {
 /** The map's addresses, or null when it has no text file (never published). */
 export function publishedAddresses(map: MapSpec): string[] | null {
   if (!existsSync(map.path)) return null;
-  return readFileSync(map.path, 'utf8').split('\n').map((l) => l.split('\t')[0]!).filter(Boolean);
+  return readFileSync(map.path, 'utf8')
+    .split('\n')
+    .map((l) => l.split('\t')[0]!)
+    .filter(Boolean);
 }
 
 /** The map's addresses, with those the store (when given) no longer grants. */

@@ -93,9 +93,9 @@ export async function relayTest(o: RelayTestOptions): Promise<RelayTestReport> {
     from = g ? 'greeting' : 'ehlo';
   }
   if (!localDomain) {
-    throw new RelayTestError(`${o.host}:${o.port}`, 'the greeting and the EHLO reply name no domain', 'give the server\'s own domain with --local-domain', false);
+    throw new RelayTestError(`${o.host}:${o.port}`, 'the greeting and the EHLO reply name no domain', "give the server's own domain with --local-domain", false);
   }
-  if (localDomain.toLowerCase() === OUTSIDE) throw new RelayTestError('--local-domain', `${OUTSIDE} is the outside domain of the probes`, 'give the server\'s real domain', false);
+  if (localDomain.toLowerCase() === OUTSIDE) throw new RelayTestError('--local-domain', `${OUTSIDE} is the outside domain of the probes`, "give the server's real domain", false);
   const results: ProbeResult[] = [];
   for (const probe of probes({ local: localDomain, serverLiteral: literal(server) })) results.push(await runProbe(o, probe));
   return { server: `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`, source, greeting: first.greeting.text, localDomain, localDomainFrom: from, results };

@@ -31,7 +31,11 @@ export class SmtpClient {
   private failure: Error | null = null;
   private timer: NodeJS.Timeout | null = null;
 
-  private constructor(private readonly socket: Socket, private readonly where: string, private readonly timeoutMs: number) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly where: string,
+    private readonly timeoutMs: number,
+  ) {
     socket.on('data', (d) => this.onData(d.toString('latin1')));
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(new RelayTestError(this.where, 'the server closed the connection', 'look at its log for why', true)));
@@ -52,9 +56,12 @@ export class SmtpClient {
       });
       socket.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        const hint = err.code === 'ECONNREFUSED' ? 'nothing listens there: check the port and that the SMTP server runs'
-          : err.code === 'EADDRNOTAVAIL' || err.code === 'EINVAL' ? `--source ${t.source ?? ''} is not an address of this host (or not of the same family as the server)`
-          : 'check the host name and the network';
+        const hint =
+          err.code === 'ECONNREFUSED'
+            ? 'nothing listens there: check the port and that the SMTP server runs'
+            : err.code === 'EADDRNOTAVAIL' || err.code === 'EINVAL'
+              ? `--source ${t.source ?? ''} is not an address of this host (or not of the same family as the server)`
+              : 'check the host name and the network';
         reject(new RelayTestError(where, `cannot connect (${err.code ?? err.message})`, hint, false, err));
       });
     });

@@ -16,8 +16,6 @@ export function kindOf(st: Stats | BigIntStats): string {
 /** The error for a path that is not a regular file, or null when it is one. */
 export function notRegular(path: string, st: Stats | BigIntStats): SourceError | null {
   if (st.isFile()) return null;
-  const hint = st.isFIFO()
-    ? 'to read a pipe, use --log - and pipe into popgate'
-    : 'give the path of the log file the server writes (for the journal, use the journal source)';
+  const hint = st.isFIFO() ? 'to read a pipe, use --log - and pipe into popgate' : 'give the path of the log file the server writes (for the journal, use the journal source)';
   return new SourceError(path, `is a ${kindOf(st)}, not a regular file`, hint);
 }

@@ -88,7 +88,11 @@ export class FileSource implements Source {
 
   private watchDir(): void {
     if (this.watcher || this.stopped) return;
-    this.watcher = watchDirOf(this.name, () => this.kick(), () => (this.watcher = null));
+    this.watcher = watchDirOf(
+      this.name,
+      () => this.kick(),
+      () => (this.watcher = null),
+    );
   }
 
   /** Schedules a pump; pumps never overlap. */
@@ -189,8 +193,7 @@ export class FileSource implements Source {
    * logrotate's copy and its truncate are in neither file: no reader can have them.
    */
   private async truncated(cur: LogFile): Promise<boolean> {
-    const copy = cur.fingerprint === null ? null
-      : await findSibling(this.name, cur.fingerprint, (st) => String(st.ino) !== cur.ino && Number(st.size) >= cur.offset, this.onDrop);
+    const copy = cur.fingerprint === null ? null : await findSibling(this.name, cur.fingerprint, (st) => String(st.ino) !== cur.ino && Number(st.size) >= cur.offset, this.onDrop);
     if (copy) {
       this.opts.logger.info(`${this.name}: copied to ${copy.path} and truncated; reading the rest of the copy first`);
       seek(copy, cur.offset, cur.line, cur.fingerprint, copy.head);

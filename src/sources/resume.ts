@@ -25,8 +25,12 @@ export async function resumeAt(path: string, current: LogFile | null, pos: Posit
     }
   }
   // Same inode elsewhere: rotated by rename. Same inode here but truncated: look for its copy.
-  const sibling = await findSibling(path, pos.fingerprint, (st) =>
-    same ? pos.fingerprint !== null && String(st.ino) !== pos.ino && Number(st.size) >= pos.offset : String(st.dev) === pos.dev && String(st.ino) === pos.ino, onDrop);
+  const sibling = await findSibling(
+    path,
+    pos.fingerprint,
+    (st) => (same ? pos.fingerprint !== null && String(st.ino) !== pos.ino && Number(st.size) >= pos.offset : String(st.dev) === pos.dev && String(st.ino) === pos.ino),
+    onDrop,
+  );
   if (sibling) {
     seek(sibling, pos.offset, pos.line, pos.fingerprint, sibling.head);
     Object.assign(sibling, { retiredUntil: 0, resumed: true, copy: same });

@@ -21,7 +21,11 @@ export class StreamSource implements Source {
   private done: Promise<void> | null = null;
   private stopped = false;
 
-  constructor(input: Readable, name = '-', private readonly options: StreamSourceOptions = {}) {
+  constructor(
+    input: Readable,
+    name = '-',
+    private readonly options: StreamSourceOptions = {},
+  ) {
     this.input = input;
     this.name = name;
     this.now = options.now ?? Date.now;

@@ -80,10 +80,16 @@ suiteNeeding('emergency brake against real Postfix and Dovecot', skip, () => {
     const out = d.output();
     // The count may include backlog logins of earlier tests younger than the grace (they count
     // at their own timestamps); the last lines shown are the storm's.
-    assert.match(out, /error: EMERGENCY BRAKE applied automatically: 11 new grants within \d+ (ms|s) from \/var\/log\/popgate-e2e\/dovecot\.log \(dovecot\), limit 10\/1m per log and parser; \d+ grant\(s\) revoked/);
+    assert.match(
+      out,
+      /error: EMERGENCY BRAKE applied automatically: 11 new grants within \d+ (ms|s) from \/var\/log\/popgate-e2e\/dovecot\.log \(dovecot\), limit 10\/1m per log and parser; \d+ grant\(s\) revoked/,
+    );
     const shown = out.split('\n').filter((l) => /error: {3}\/var\/log\/popgate-e2e\/dovecot\.log:\d+: .*pop3-login: (Info: )?Login: user=<alice>/.test(l));
     assert.ok(shown.length >= 3, 'the tripping lines are logged');
-    assert.ok(storm.some((src) => shown.some((l) => l.includes(`rip=${src},`))), 'storm lines among them');
+    assert.ok(
+      storm.some((src) => shown.some((l) => l.includes(`rip=${src},`))),
+      'storm lines among them',
+    );
     await waitFor('map empty', () => storm.every((s) => mapLookup(s) === null), 1000);
     assert.ok(isRelayDenied(await smtpRcpt(storm[0]!, POLICY_PORT)));
     assert.match(cli(['list', '--config', d.config]).stdout, /EMERGENCY BRAKE ON: .* by auto: 11 new grants/);

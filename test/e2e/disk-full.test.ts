@@ -60,7 +60,11 @@ suiteNeeding('a full disk under the map', skip, () => {
     await waitFor('the map withdrawn', () => lookup('198.51.100.7') === '', 10_000, 50);
     assert.equal(lookup('198.51.100.8'), '', 'the whole map is empty: nobody relays on a map popgate cannot keep');
     assert.match(d.output(), /cannot be rebuilt .*the empty reserve map is in place/);
-    assert.deepEqual(readdirSync(mnt).filter((n) => n.startsWith('__db.') || n.includes('popgate-new')), [], "no postmap leftovers");
+    assert.deepEqual(
+      readdirSync(mnt).filter((n) => n.startsWith('__db.') || n.includes('popgate-new')),
+      [],
+      'no postmap leftovers',
+    );
 
     rmSync(filler);
     await waitFor('the map rebuilt once space is back', () => lookup('198.51.100.8') === 'OK', 40_000, 200);

@@ -26,15 +26,29 @@ const WRITERS: Record<string, Record<string, string>> = {
 };
 
 suiteNeeding('forged journal entries against real Postfix', skip, () => {
-  it('never a 250 for a forged writer; Dovecot\'s own entry relays', async () => {
+  it("never a 250 for a forged writer; Dovecot's own entry relays", async () => {
     const file = join(dir, 'mail.journal');
     const forged = Object.keys(WRITERS).map(() => loopbackAddress());
     const genuine = loopbackAddress();
     for (const ip of [...forged, genuine]) assert.ok(isRelayDenied(await smtpRcpt(ip, RIG.smtpMapPort)), `${ip} is refused before`);
     const d = await startDaemon({ log: `journal:${file}`, grace: '1m' }, dir);
     let n = 0;
-    writeJournal(file, Object.values(WRITERS).map((w, i) => ({ __REALTIME_TIMESTAMP: usec(Date.now()), SYSLOG_IDENTIFIER: 'dovecot', _PID: String(900 + i), MESSAGE: login(forged[i]!, n++), ...w })));
-    writeJournal(file, [{ __REALTIME_TIMESTAMP: usec(Date.now()), SYSLOG_IDENTIFIER: 'dovecot', _PID: '870', _UID: '0', _EXE: '/usr/lib/dovecot/log', _SYSTEMD_UNIT: 'dovecot.service', _COMM: 'log', MESSAGE: login(genuine, n++) }]);
+    writeJournal(
+      file,
+      Object.values(WRITERS).map((w, i) => ({ __REALTIME_TIMESTAMP: usec(Date.now()), SYSLOG_IDENTIFIER: 'dovecot', _PID: String(900 + i), MESSAGE: login(forged[i]!, n++), ...w })),
+    );
+    writeJournal(file, [
+      {
+        __REALTIME_TIMESTAMP: usec(Date.now()),
+        SYSLOG_IDENTIFIER: 'dovecot',
+        _PID: '870',
+        _UID: '0',
+        _EXE: '/usr/lib/dovecot/log',
+        _SYSTEMD_UNIT: 'dovecot.service',
+        _COMM: 'log',
+        MESSAGE: login(genuine, n++),
+      },
+    ]);
     // The genuine entry comes last: once it relays, every forged one has been read.
     await waitFor('relay for the genuine login', async () => isAccepted(await smtpRcpt(genuine, RIG.smtpMapPort)), 8000, 50);
     const names = Object.keys(WRITERS);

@@ -110,7 +110,11 @@ suiteNeeding('install.sh in every mode', skipReason(), () => {
     conf = join(root, 'etc/popgate/popgate.cf');
     // A private instance: own config, queue and data directories, one smtpd, the rig's settings
     // (mynetworks = 127.0.0.1/32, discard transports) copied from /etc/postfix.
-    execFileSync('bash', ['-euc', `
+    execFileSync(
+      'bash',
+      [
+        '-euc',
+        `
       B=$1 PORT=$2
       mkdir -p "$B/etc" "$B/data" "$B/spool" "$B/root"
       cp /etc/postfix/main.cf /etc/postfix/master.cf "$B/etc/"
@@ -124,12 +128,17 @@ suiteNeeding('install.sh in every mode', skipReason(), () => {
       postconf -c "$B/etc" -M | awk '$2 == "inet" { print $1 "/" $2 }' | while read -r s; do postconf -c "$B/etc" -MX "$s"; done
       postconf -c "$B/etc" -M "127.0.0.1:$PORT/inet=127.0.0.1:$PORT inet n - y - - smtpd"
       postfix -c "$B/etc" start 2>/dev/null
-    `, 'sh', base, String(port)], { stdio: 'pipe' });
+    `,
+        'sh',
+        base,
+        String(port),
+      ],
+      { stdio: 'pipe' },
+    );
     mkdirSync(join(root, 'etc/popgate'), { recursive: true });
     writeFileSync(join(base, 'mail.log'), '');
     // The map where the old installer put it: in Postfix's config directory.
-    writeFileSync(conf, [`log = ${join(base, 'mail.log')}`, `db = ${join(root, 'var/lib/popgate/popgate.sqlite')}`, `map = hash:${join(pf, 'popgate')}`,
-      `exclude = 127.0.0.1/32`, ''].join('\n'));
+    writeFileSync(conf, [`log = ${join(base, 'mail.log')}`, `db = ${join(root, 'var/lib/popgate/popgate.sqlite')}`, `map = hash:${join(pf, 'popgate')}`, `exclude = 127.0.0.1/32`, ''].join('\n'));
     writeFileSync(join(pf, 'popgate'), '');
     execFileSync('postmap', [`hash:${join(pf, 'popgate')}`]);
     await waitFor('the private smtpd', () => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status === 0, 10_000, 100);
@@ -209,7 +218,7 @@ suiteNeeding('install.sh in every mode', skipReason(), () => {
     // The supervisor withdraws before it restarts (after a pause): the empty map is logged first.
     await waitFor('the withdraw', () => readFileSync(log, 'utf8').slice(mark).includes('withdrawn'), 10_000, 20);
     const restarted = readFileSync(log, 'utf8').slice(mark);
-    assert.ok(restarted.indexOf('withdrawn') < (restarted.indexOf('started popgate run') >>> 0), restarted);
+    assert.ok(restarted.indexOf('withdrawn') < restarted.indexOf('started popgate run') >>> 0, restarted);
     await waitFor('a new daemon', () => existsSync(join(root, 'run/popgate/supervise-daemon.pid')) && daemonPid() !== first, 10_000, 50);
     await waitFor('the map rebuilt from the database', () => readFileSync(mapPath(), 'utf8').includes(GRANTED), 10_000, 50);
     doctorClean();
@@ -220,7 +229,13 @@ suiteNeeding('install.sh in every mode', skipReason(), () => {
     assert.match(out, /withdrawn/);
     assert.doesNotMatch(out, /warning|error/);
     // (the instance's own paths and names contain "popgate": look at the restriction lists)
-    assert.doesNotMatch(postconf('-n').split('\n').filter((l) => /_restrictions =/.test(l)).join('\n'), /popgate/);
+    assert.doesNotMatch(
+      postconf('-n')
+        .split('\n')
+        .filter((l) => /_restrictions =/.test(l))
+        .join('\n'),
+      /popgate/,
+    );
     assert.equal(relayList(), 'permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination');
     assert.ok(!existsSync(join(root, 'run/popgate/supervise.pid')));
     assert.ok(!existsSync(bin()) && !existsSync(join(root, 'usr/local/lib/popgate')));

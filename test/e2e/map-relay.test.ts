@@ -114,7 +114,7 @@ suiteNeeding('map mode against real Postfix and Dovecot', skip, () => {
     assert.equal(mapLookup(early), null, 'an expired grant is not resurrected');
     const db = new Database(first.db, { readonly: true });
     // Grants, renewals and expiries (the trail also holds each POP3 session's logout).
-    const actions = (ip: string) => (db.prepare("SELECT action FROM audit WHERE ip = ? AND action IN ('grant', 'renew', 'expire') ORDER BY id").pluck().all(ip) as string[]);
+    const actions = (ip: string) => db.prepare("SELECT action FROM audit WHERE ip = ? AND action IN ('grant', 'renew', 'expire') ORDER BY id").pluck().all(ip) as string[];
     assert.deepEqual(actions(late), ['grant'], 'the old login line was not read again');
     assert.deepEqual(actions(early), ['grant', 'expire']);
     assert.deepEqual(actions(whileDown), ['grant']);

@@ -60,7 +60,9 @@ suiteNeeding('relay-test against real Postfix', skip, () => {
     assert.match(table.stdout, new RegExp(`no relay for ${src.replace(/\./g, '\\.')}: all \\d+ probes refused`));
   });
 
-  it('the deliberately open listener: open probes reported, exit 1', { skip: openListener || process.env.POPGATE_E2E === 'required' ? false : `nothing on 127.0.0.1:${OPEN_PORT}: re-run test/e2e/services/setup.sh` }, async () => {
+  it('the deliberately open listener: open probes reported, exit 1', {
+    skip: openListener || process.env.POPGATE_E2E === 'required' ? false : `nothing on 127.0.0.1:${OPEN_PORT}: re-run test/e2e/services/setup.sh`,
+  }, async () => {
     const r = await relayTest([`127.0.0.1:${OPEN_PORT}`, '--source', loopbackAddress(), '--local-domain', 'localhost', '--json']);
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.report!.accepted, r.report!.probes.length);

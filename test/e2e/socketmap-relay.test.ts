@@ -72,7 +72,7 @@ suiteNeeding('socketmap mode against real Postfix', skip, () => {
     await d.stop();
   });
 
-  it('inet:127.0.0.1:PORT: Postfix\'s own socketmap client (postmap -q) gets OK and NOTFOUND', async () => {
+  it("inet:127.0.0.1:PORT: Postfix's own socketmap client (postmap -q) gets OK and NOTFOUND", async () => {
     const d = await daemon({ socketmap: 'inet:127.0.0.1:10047' });
     const src = loopbackAddress();
     const q = (key: string) => spawnSync('postmap', ['-q', key, 'socketmap:inet:127.0.0.1:10047:popgate'], { encoding: 'utf8' });

@@ -90,8 +90,7 @@ suiteNeeding('start-up checks', skip, () => {
       const mon = d.toLocaleString('en-US', { month: 'short' });
       return `${mon} ${String(d.getDate()).padStart(2, ' ')} ${d.toTimeString().slice(0, 8)}`;
     };
-    const login = (ago: number, ip: string, s: string) =>
-      `${stamp(ago)} pop3-login: Info: Login: user=<alice>, method=PLAIN, rip=${ip}, lip=127.0.0.1, mpid=1, session=<${s}>`;
+    const login = (ago: number, ip: string, s: string) => `${stamp(ago)} pop3-login: Info: Login: user=<alice>, method=PLAIN, rip=${ip}, lip=127.0.0.1, mpid=1, session=<${s}>`;
     writeFileSync(log, [login(3_600_000, '198.51.100.10', 'old'), login(60_000, '198.51.100.11', 'new')].join('\n') + '\n');
     const map = join(dir, 'backlog-map');
     const d = await startDaemon({ db: join(dir, 'backlog.sqlite'), map: `hash:${map}`, log, grace: '30m' }, dir);

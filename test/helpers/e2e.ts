@@ -83,7 +83,12 @@ export async function startDaemon(settings: Record<string, string>, dir?: string
   const db = settings.db ?? join(dir, 'popgate.sqlite');
   const config = join(dir, 'popgate.cf');
   const all: Record<string, string> = { log: RIG.dovecotLog, db, map: `hash:${RIG.map}`, grace: '30m', exclude: '127.0.0.1/32, ::1/128', log_level: 'debug', ...settings };
-  writeFileSync(config, Object.entries(all).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+  writeFileSync(
+    config,
+    Object.entries(all)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join('\n') + '\n',
+  );
   // A test that failed before stopping its daemon must not fail the next ones too: one map, one daemon.
   for (const d of started) if (d.map === all.map && d.child.exitCode === null && d.child.signalCode === null) await d.stop('SIGKILL');
   const child = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -91,10 +96,14 @@ export async function startDaemon(settings: Record<string, string>, dir?: string
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await waitFor('popgate to start', () => {
-    if (child.exitCode !== null) throw new Error(`popgate exited ${child.exitCode}:\n${out}`);
-    return out.includes('started:');
-  }, 10_000);
+  await waitFor(
+    'popgate to start',
+    () => {
+      if (child.exitCode !== null) throw new Error(`popgate exited ${child.exitCode}:\n${out}`);
+      return out.includes('started:');
+    },
+    10_000,
+  );
   const handle: DaemonHandle = {
     dir,
     config,

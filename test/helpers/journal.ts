@@ -21,11 +21,15 @@ let monotonic = 1000;
 
 /** Export format: FIELD=value lines, a blank line after each entry (values without newlines). */
 function exportOf(entries: readonly Entry[]): string {
-  return entries.map((e) => {
-    const fields: Entry = { __MONOTONIC_TIMESTAMP: String(monotonic++), _BOOT_ID: BOOT, _HOSTNAME: 'mx', ...e };
-    for (const [k, v] of Object.entries(fields)) if (v.includes('\n')) throw new Error(`${k}: no newlines in test entries`);
-    return `${Object.entries(fields).map(([k, v]) => `${k}=${v}`).join('\n')}\n\n`;
-  }).join('');
+  return entries
+    .map((e) => {
+      const fields: Entry = { __MONOTONIC_TIMESTAMP: String(monotonic++), _BOOT_ID: BOOT, _HOSTNAME: 'mx', ...e };
+      for (const [k, v] of Object.entries(fields)) if (v.includes('\n')) throw new Error(`${k}: no newlines in test entries`);
+      return `${Object.entries(fields)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n')}\n\n`;
+    })
+    .join('');
 }
 
 /** Appends entries to a journal file (created when missing). */

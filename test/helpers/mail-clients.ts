@@ -42,13 +42,14 @@ async function open(host: string, port: number, localAddress: string, done: Repl
   });
   socket.on('error', fail);
   socket.on('close', () => fail(new Error(`${host}:${port}: connection closed`)));
-  const next = () => new Promise<string[]>((resolve, reject) => {
-    if (lines.length && done(lines)) {
-      const got = lines;
-      lines = [];
-      resolve(got);
-    } else waiter = { resolve, reject };
-  });
+  const next = () =>
+    new Promise<string[]>((resolve, reject) => {
+      if (lines.length && done(lines)) {
+        const got = lines;
+        lines = [];
+        resolve(got);
+      } else waiter = { resolve, reject };
+    });
   const greeting = await next();
   const conv: Conversation = {
     socket,

@@ -16,7 +16,9 @@ const SCRIPT = new URL('../../../contrib/completion/popgate', import.meta.url).p
 /** What the script offers for the command line `words`, the last word being completed. */
 function complete(script: string, ...words: string[]): string[] {
   const quoted = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = spawnSync('bash', ['--norc', '-c', `source "$1"; COMP_WORDS=(popgate ${quoted}); COMP_CWORD=${words.length}; _popgate; printf '%s\\n' "\${COMPREPLY[@]}"`, 'bash', script], { encoding: 'utf8' });
+  const r = spawnSync('bash', ['--norc', '-c', `source "$1"; COMP_WORDS=(popgate ${quoted}); COMP_CWORD=${words.length}; _popgate; printf '%s\\n' "\${COMPREPLY[@]}"`, 'bash', script], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
   return r.stdout.split('\n').filter(Boolean);
@@ -61,6 +63,9 @@ describe('bash completion', () => {
     const script = join(dir, 'popgate');
     writeFileSync(script, bashCompletion(program));
     assert.deepEqual(complete(script, 'get', 'dnsbl_t'), ['dnsbl_timeout']);
-    assert.deepEqual(complete(script, 'get', ''), SCHEMA.map((k) => k.key));
+    assert.deepEqual(
+      complete(script, 'get', ''),
+      SCHEMA.map((k) => k.key),
+    );
   });
 });

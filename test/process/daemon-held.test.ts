@@ -26,19 +26,25 @@ describe('held logins in the daemon', () => {
     d = await startDaemon({ log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' }, dir);
     appendFileSync(log, `${stamp()} mx cyrus/pop3[4100]: login: [198.51.100.41] alice plaintext User logged in SESSIONID=<mx-4100-1>\n`);
     await waitFor('held login granted by the clock', () => granted(d!.config).includes('198.51.100.41'), 6000, 100);
-    appendFileSync(log, [
-      `${stamp()} mx cyrus/pop3[4101]: login: [198.51.100.42] alice plaintext User logged in SESSIONID=<mx-4101-1>`,
-      `${stamp()} mx cyrus/pop3[4101]: alice: Logins must be at least 1 minute apart`,
-      '',
-    ].join('\n'));
+    appendFileSync(
+      log,
+      [
+        `${stamp()} mx cyrus/pop3[4101]: login: [198.51.100.42] alice plaintext User logged in SESSIONID=<mx-4101-1>`,
+        `${stamp()} mx cyrus/pop3[4101]: alice: Logins must be at least 1 minute apart`,
+        '',
+      ].join('\n'),
+    );
     await new Promise((r) => setTimeout(r, 3000)); // past the 2 s hold: a refused login must still not appear
     assert.ok(!granted(d.config).includes('198.51.100.42'), 'a login the server refused grants nothing');
     // Confirmed by a later line of the same batch: the grant still names its own login line.
-    appendFileSync(log, [
-      `${stamp()} mx cyrus/pop3[4102]: login: [198.51.100.43] bob plaintext User logged in SESSIONID=<mx-4102-1>`,
-      `${new Date(Date.now() + 3000).toISOString().replace('Z', '+00:00')} mx cyrus/pop3[4103]: login: [198.51.100.44] carol plaintext User logged in SESSIONID=<mx-4103-1>`,
-      '',
-    ].join('\n'));
+    appendFileSync(
+      log,
+      [
+        `${stamp()} mx cyrus/pop3[4102]: login: [198.51.100.43] bob plaintext User logged in SESSIONID=<mx-4102-1>`,
+        `${new Date(Date.now() + 3000).toISOString().replace('Z', '+00:00')} mx cyrus/pop3[4103]: login: [198.51.100.44] carol plaintext User logged in SESSIONID=<mx-4103-1>`,
+        '',
+      ].join('\n'),
+    );
     await waitFor('the held login confirmed by the next line', () => granted(d!.config).includes('198.51.100.43'), 6000, 100);
     await d.stop();
     const store = new SqliteStore(d.db, { readonly: true });

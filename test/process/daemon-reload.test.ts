@@ -27,7 +27,12 @@ describe('reload', () => {
     await waitFor('the dovecot login', () => granted(d.config).includes('198.51.100.62'), 5000, 50);
     assert.ok(!granted(d.config).includes('198.51.100.61'), 'courier is not on yet');
 
-    writeFileSync(d.config, Object.entries({ ...base, db: d.db, parsers: 'courier', map_value: 'RELAY' }).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+    writeFileSync(
+      d.config,
+      Object.entries({ ...base, db: d.db, parsers: 'courier', map_value: 'RELAY' })
+        .map(([k, v]) => `${k} = ${v}`)
+        .join('\n') + '\n',
+    );
     d.child.kill('SIGHUP');
     await waitFor('the reload', () => d.output().includes('configuration reloaded'), 5000, 20);
     assert.match(d.output(), /reload: map_value changed; that takes effect at the next restart/);

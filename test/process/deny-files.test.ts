@@ -29,10 +29,23 @@ describe('deny files', () => {
   it('reads one network per line with comments, and reports bad lines with file:line', () => {
     const p = file('a.deny', '# NAT gateways\n192.0.2.0/24   # office\n\n2001:db8::/32\n198.51.100.7\nnot-a-net\n10.0.0.0/33\n');
     const r = readDenyFile(p);
-    assert.deepEqual(r.entries.map((e) => [e.net.text, e.where]), [['192.0.2.0/24', `${p}:2`], ['2001:db8::/32', `${p}:4`], ['198.51.100.7', `${p}:5`]]);
+    assert.deepEqual(
+      r.entries.map((e) => [e.net.text, e.where]),
+      [
+        ['192.0.2.0/24', `${p}:2`],
+        ['2001:db8::/32', `${p}:4`],
+        ['198.51.100.7', `${p}:5`],
+      ],
+    );
     assert.deepEqual(r.errors, [`${p}:6: "not-a-net" is not an address or network`, `${p}:7: "10.0.0.0/33" is not an address or network`]);
-    assert.throws(() => new DenyFiles([p]), (e: ConfigError) => e instanceof ConfigError && e.message.startsWith(`${p}:6`));
-    assert.throws(() => new DenyFiles([join(dir, 'missing')]), (e: ConfigError) => e instanceof ConfigError && /cannot read the deny file/.test(e.message));
+    assert.throws(
+      () => new DenyFiles([p]),
+      (e: ConfigError) => e instanceof ConfigError && e.message.startsWith(`${p}:6`),
+    );
+    assert.throws(
+      () => new DenyFiles([join(dir, 'missing')]),
+      (e: ConfigError) => e instanceof ConfigError && /cannot read the deny file/.test(e.message),
+    );
   });
 
   it('the exclusions refuse with the file and line as the reason', () => {
@@ -79,16 +92,25 @@ describe('deny files', () => {
   it('parse --json marks a denied login "grant":false with the reason', () => {
     const deny = file('e.deny', '# webmail front end\n127.0.0.11\n');
     const cf = file('popgate.cf', `use_mynetworks = no\nexclude = ::1/128\nexclude_files = ${deny}\n`);
-    const log = file('mail.log', [
-      '2026-11-25T16:23:00.057391+00:00 vm dovecot: pop3-login: Login: user=<alice>, method=PLAIN, rip=127.0.0.11, lip=127.0.0.1, mpid=30884, session=<FHGPPRxhWYt/AAAL>',
-      '2026-11-25T16:23:01.285152+00:00 vm dovecot: pop3-login: Login: user=<alice>, method=LOGIN, rip=127.0.0.13, lip=127.0.0.1, mpid=30912, session=<ei+iPRxhV61/AAAN>',
-    ].join('\n') + '\n');
+    const log = file(
+      'mail.log',
+      [
+        '2026-11-25T16:23:00.057391+00:00 vm dovecot: pop3-login: Login: user=<alice>, method=PLAIN, rip=127.0.0.11, lip=127.0.0.1, mpid=30884, session=<FHGPPRxhWYt/AAAL>',
+        '2026-11-25T16:23:01.285152+00:00 vm dovecot: pop3-login: Login: user=<alice>, method=LOGIN, rip=127.0.0.13, lip=127.0.0.1, mpid=30912, session=<ei+iPRxhV61/AAAN>',
+      ].join('\n') + '\n',
+    );
     const r = spawnSync(process.execPath, [CLI, 'parse', '--json', '--config', cf, log], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ip: string; grant?: boolean; why?: string });
-    assert.deepEqual(events.map((e) => [e.ip, e.grant, e.why]), [
-      ['127.0.0.11', false, `in excluded network 127.0.0.11 (${deny}:2)`],
-      ['127.0.0.13', undefined, undefined],
-    ]);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { ip: string; grant?: boolean; why?: string });
+    assert.deepEqual(
+      events.map((e) => [e.ip, e.grant, e.why]),
+      [
+        ['127.0.0.11', false, `in excluded network 127.0.0.11 (${deny}:2)`],
+        ['127.0.0.13', undefined, undefined],
+      ],
+    );
   });
 });

@@ -60,7 +60,11 @@ describe('popgate-supervise', () => {
     assert.equal(Number(readFileSync(s.pidfile.replace(/\.pid$/, '-daemon.pid'), 'utf8')), first);
     process.kill(first, 'SIGKILL');
     await waitFor('a second popgate run', () => s.runs().length === 2, 5000);
-    assert.deepEqual(s.calls().map((c) => c.split(' ')[0]), ['run', 'withdraw', 'run'], 'withdraw comes between the crash and the restart');
+    assert.deepEqual(
+      s.calls().map((c) => c.split(' ')[0]),
+      ['run', 'withdraw', 'run'],
+      'withdraw comes between the crash and the restart',
+    );
     assert.match(s.output(), /killed by signal 9/);
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0);
@@ -73,7 +77,13 @@ describe('popgate-supervise', () => {
     await waitFor('the forwarded SIGHUP', () => s.calls().includes('hup'), 5000);
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0);
-    assert.deepEqual(s.calls().filter((c) => c !== 'hup').map((c) => c.split(' ')[0]), ['run', 'term', 'withdraw']);
+    assert.deepEqual(
+      s
+        .calls()
+        .filter((c) => c !== 'hup')
+        .map((c) => c.split(' ')[0]),
+      ['run', 'term', 'withdraw'],
+    );
     assert.ok(!existsSync(s.pidfile));
   });
 
@@ -81,7 +91,10 @@ describe('popgate-supervise', () => {
     it(`exit ${code} needs a person: withdrawn, not restarted`, async () => {
       const s = setup(code);
       assert.equal(await s.exited, code);
-      assert.deepEqual(s.calls().map((c) => c.split(' ')[0]), ['run', 'withdraw']);
+      assert.deepEqual(
+        s.calls().map((c) => c.split(' ')[0]),
+        ['run', 'withdraw'],
+      );
       assert.match(s.output(), /not restarting/);
     });
   }

@@ -23,7 +23,11 @@ const FORGED = { _UID: '1000', _EXE: '/usr/bin/logger', _SYSTEMD_UNIT: 'session-
 let n = 0;
 function login(ip: string, at = Date.now(), writer: Record<string, string> = DOVECOT) {
   n++;
-  return { __REALTIME_TIMESTAMP: usec(at), MESSAGE: `pop3-login: Login: user=<u${n}>, method=PLAIN, rip=${ip}, lip=192.0.2.1, mpid=${5000 + n}, session=<Sess${String(n).padStart(12, '0')}>`, ...writer };
+  return {
+    __REALTIME_TIMESTAMP: usec(at),
+    MESSAGE: `pop3-login: Login: user=<u${n}>, method=PLAIN, rip=${ip}, lip=192.0.2.1, mpid=${5000 + n}, session=<Sess${String(n).padStart(12, '0')}>`,
+    ...writer,
+  };
 }
 const granted = (cfg: string) => (JSON.parse(cli(['list', '--json', '--config', cfg]).stdout) as { ip: string }[]).map((g) => g.ip).sort();
 
@@ -49,7 +53,10 @@ describe('daemon on journal:FILE', { skip: journalSkip() }, () => {
     const store = new SqliteStore(d.db, { readonly: true });
     try {
       for (let i = 1; i <= 6; i++) {
-        const actions = store.audit(`198.51.100.${i}`, 20).map((a) => a.action).filter((a) => a === 'grant' || a === 'renew');
+        const actions = store
+          .audit(`198.51.100.${i}`, 20)
+          .map((a) => a.action)
+          .filter((a) => a === 'grant' || a === 'renew');
         assert.deepEqual(actions, ['grant'], `198.51.100.${i}: read exactly once`);
       }
       const g5 = store.list(Date.now()).find((g) => g.ip === '198.51.100.5')!;

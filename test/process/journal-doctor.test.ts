@@ -35,11 +35,7 @@ const levels = (fs: { level: string; what: string }[]) => fs.map((f) => `${f.lev
 
 describe('doctor on followed logs', () => {
   it('errors on login lines no parser reads and on unreadable stamps', () => {
-    const log = file('mail.log', [
-      `${stamp} mx dovecot: ${LOGIN('192.0.2.5')}`,
-      `${stamp} mx newpopd[7]: user alice logged in from 192.0.2.6`,
-      `30/11/2026 00:32:03 ${LOGIN('192.0.2.7')}`,
-    ]);
+    const log = file('mail.log', [`${stamp} mx dovecot: ${LOGIN('192.0.2.5')}`, `${stamp} mx newpopd[7]: user alice logged in from 192.0.2.6`, `30/11/2026 00:32:03 ${LOGIN('192.0.2.7')}`]);
     const fs = checkLogs(config(log));
     const errors = fs.filter((f) => f.level === 'error');
     assert.equal(errors.length, 2, levels(fs).join('\n'));
@@ -48,15 +44,21 @@ describe('doctor on followed logs', () => {
     assert.match(errors[0]!.hint ?? '', /popgate parse --explain /);
   });
 
-  it('warns that a plain syslog file takes anyone\'s lines, not Dovecot\'s own log or the trusted file', () => {
+  it("warns that a plain syslog file takes anyone's lines, not Dovecot's own log or the trusted file", () => {
     const syslog = file('syslog.log', [`${stamp} mx dovecot: ${LOGIN('192.0.2.5')}`]);
     assert.ok(checkLogs(config(syslog)).some((f) => f.level === 'warning' && /plain syslog file/.test(f.what)));
     const own = file('dovecot.log', [`2026-11-30 00:32:03 ${LOGIN('192.0.2.5')}`]);
-    assert.deepEqual(checkLogs(config(own)).filter((f) => f.level !== 'ok'), []);
+    assert.deepEqual(
+      checkLogs(config(own)).filter((f) => f.level !== 'ok'),
+      [],
+    );
     const open = file('open.log', [`2026-11-30 00:32:03 ${LOGIN('192.0.2.5')}`], 0o666);
     assert.ok(checkLogs(config(open)).some((f) => f.level === 'warning' && /writable by its group or by everyone/.test(f.what)));
     const trusted = file('mail-trusted.log', [JSON.stringify({ TIMESTAMP: stamp, SYSLOG_IDENTIFIER: 'dovecot', _PID: '870', _UID: '0', _EXE: '/usr/lib/dovecot/log', MESSAGE: LOGIN('192.0.2.5') })]);
-    assert.deepEqual(checkLogs(config(trusted)).filter((f) => f.level !== 'ok'), []);
+    assert.deepEqual(
+      checkLogs(config(trusted)).filter((f) => f.level !== 'ok'),
+      [],
+    );
   });
 
   it('reads journal: through journalctl', { skip: journalSkip() }, () => {

@@ -146,11 +146,16 @@ describe('trusted rsyslog file (contrib/rsyslog/popgate.conf)', { skip: skip() }
     assert.deepEqual(granted, ['127.0.0.7'], 'only the line Dovecot wrote grants');
 
     // The file holds all four logins, each with the writer the kernel named.
-    const lines = readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('Login: '));
+    const lines = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('Login: '));
     const writers = lines.map((l) => JSON.parse(l) as Record<string, string>).map((o) => [o._UID, o._EXE]);
     assert.equal(lines.length, 4, lines.join('\n'));
     // A short-lived sender may be gone before rsyslog reads its binary: _EXE is then empty.
-    assert.deepEqual(writers.map((w) => w[0]), ['0', '65534', '0', '0']);
+    assert.deepEqual(
+      writers.map((w) => w[0]),
+      ['0', '65534', '0', '0'],
+    );
     assert.ok(['', '/usr/bin/logger'].includes(writers[0]![1]!) && ['', '/usr/bin/logger'].includes(writers[1]![1]!));
     assert.ok(['', copy].includes(writers[2]![1]!));
     assert.equal(writers[3]![1], '/usr/lib/dovecot/log', "Dovecot's log process wrote the real login");

@@ -49,12 +49,19 @@ describe('journal source (journalctl on real journal files)', { skip: journalSki
     writeJournal(file, [1, 2, 3].map(entry));
     const a = await follow(file, null);
     assert.deepEqual(numbers(a.seen), [1, 2, 3], 'start() resolves once the backlog is read');
-    assert.ok(a.seen.every((l) => !l.live), 'backlog lines are not live');
+    assert.ok(
+      a.seen.every((l) => !l.live),
+      'backlog lines are not live',
+    );
     assert.equal(a.last()?.dev, 'journal');
     assert.match(a.last()?.fingerprint ?? '', /^s=[0-9a-f]+;i=3;/, 'the position holds the cursor of the last entry');
     writeJournal(file, [4, 5].map(entry));
     await waitFor('the new entries', () => a.seen.length === 5, 5000);
-    assert.deepEqual(a.seen.slice(3).map((l) => l.live), [true, true], 'entries written while following are live');
+    assert.deepEqual(
+      a.seen.slice(3).map((l) => l.live),
+      [true, true],
+      'entries written while following are live',
+    );
     await a.source.stop();
     const stored = a.last();
     writeJournal(file, [6, 7].map(entry));

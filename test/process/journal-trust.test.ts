@@ -22,7 +22,10 @@ describe('journal writer trust (real journal files)', { skip: journalSkip() }, (
   it('grants for the entries Dovecot wrote and for none of the forgeries', () => {
     const file = join(dir, 'mail.journal');
     const e = (i: number, fields: Entry, ip: string): Entry => ({
-      __REALTIME_TIMESTAMP: usec(T0 + i * 1000), SYSLOG_IDENTIFIER: 'dovecot', MESSAGE: login(ip, `Sess${String(i).padStart(12, '0')}`), ...fields,
+      __REALTIME_TIMESTAMP: usec(T0 + i * 1000),
+      SYSLOG_IDENTIFIER: 'dovecot',
+      MESSAGE: login(ip, `Sess${String(i).padStart(12, '0')}`),
+      ...fields,
     });
     writeJournal(file, [
       e(1, DOVECOT, '192.0.2.10'),
@@ -47,7 +50,10 @@ describe('journal writer trust (real journal files)', { skip: journalSkip() }, (
     const found = engine.readAll(logLines(lines, file), engine.newSource(), T0 + 60_000, (_l, v) => {
       if (v.outcome.kind === 'none') why.push(v.outcome.why);
     });
-    assert.deepEqual(found.map((f) => f.event.ip), ['192.0.2.10', '192.0.2.11']);
+    assert.deepEqual(
+      found.map((f) => f.event.ip),
+      ['192.0.2.10', '192.0.2.11'],
+    );
     assert.equal(found[0]!.event.time, T0 + 1000, "the entry's own time");
     assert.equal(why.length, 6);
     for (const w of why) assert.match(w, /^not written by the server that tag dovecot names: /);

@@ -33,8 +33,19 @@ describe('npm pack', () => {
 
   it('holds LICENSE, the CLI entry and the files an admin installs', () => {
     assert.equal(bin, 'dist/src/cli/main.js');
-    for (const f of ['LICENSE', 'README.md', 'package.json', bin, 'dist/src/man/generate.js', 'dist/parsers/index.js',
-      'contrib/popgate.service', 'contrib/popgate-supervise', 'contrib/popgate.cf', 'contrib/completion/popgate', 'contrib/logrotate/popgate']) {
+    for (const f of [
+      'LICENSE',
+      'README.md',
+      'package.json',
+      bin,
+      'dist/src/man/generate.js',
+      'dist/parsers/index.js',
+      'contrib/popgate.service',
+      'contrib/popgate-supervise',
+      'contrib/popgate.cf',
+      'contrib/completion/popgate',
+      'contrib/logrotate/popgate',
+    ]) {
       assert.ok(files.includes(f), f);
     }
   });
@@ -43,11 +54,17 @@ describe('npm pack', () => {
     const built = [...walk(join(BUILD, 'src')), ...readdirSync(join(BUILD, 'parsers')).map((n) => join(BUILD, 'parsers', n))]
       .filter((p) => p.endsWith('.js'))
       .map((p) => join('dist', relative(BUILD, p)));
-    assert.deepEqual(built.filter((p) => !files.includes(p)), []);
+    assert.deepEqual(
+      built.filter((p) => !files.includes(p)),
+      [],
+    );
   });
 
   it('holds no tests, samples, benchmarks, CI, capture scripts, sources or source maps', () => {
     const unwanted = /(^|\/)test\/|\.test\.js$|^\.ci\/|bench\/|\.samples$|parsers\/capture|\.ts$|\.map$|^src\//;
-    assert.deepEqual(files.filter((f) => unwanted.test(f)), []);
+    assert.deepEqual(
+      files.filter((f) => unwanted.test(f)),
+      [],
+    );
   });
 });

@@ -34,12 +34,18 @@ describe('popgate parse', () => {
   it('--json: one object per event, the login at its own line, the refused one absent', () => {
     const r = parse('--json');
     assert.equal(r.status, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(events.map((e) => [e.line, e.event, e.ip, e.server]), [
-      [1, 'login', '192.0.2.2', 'cyrus'],
-      [2, 'logout', '192.0.2.2', 'cyrus'],
-      [5, 'login', '127.0.0.5', 'courier'],
-    ]);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      events.map((e) => [e.line, e.event, e.ip, e.server]),
+      [
+        [1, 'login', '192.0.2.2', 'cyrus'],
+        [2, 'logout', '192.0.2.2', 'cyrus'],
+        [5, 'login', '127.0.0.5', 'courier'],
+      ],
+    );
     const first = events[0]!;
     assert.deepEqual(Object.keys(first).sort(), ['event', 'file', 'ip', 'line', 'protocol', 'server', 'time', 'user']);
     assert.equal(first.file, r.file);

@@ -69,16 +69,32 @@ describe('relay-test', () => {
     assert.throws(() => parseTarget('a:b:c'), /not HOST\[:PORT\]/);
   });
 
-  it('has the classic probes, each aimed at a domain that is not the server\'s', () => {
+  it("has the classic probes, each aimed at a domain that is not the server's", () => {
     const list = probes({ local: 'mx.example.com', serverLiteral: '[192.0.2.1]' });
     assert.ok(list.length >= 20, `${list.length} probes`);
     assert.equal(new Set(list.map((p) => p.name)).size, list.length);
-    for (const want of ['relaytest%example.net@mx.example.com', 'relaytest@example.net@mx.example.com', '"relaytest@example.net"@mx.example.com',
-      'example.net!relaytest', 'example.net!relaytest@mx.example.com', '@mx.example.com:relaytest@example.net', 'relaytest@[203.0.113.9]']) {
-      assert.ok(list.some((p) => p.recipient === want), want);
+    for (const want of [
+      'relaytest%example.net@mx.example.com',
+      'relaytest@example.net@mx.example.com',
+      '"relaytest@example.net"@mx.example.com',
+      'example.net!relaytest',
+      'example.net!relaytest@mx.example.com',
+      '@mx.example.com:relaytest@example.net',
+      'relaytest@[203.0.113.9]',
+    ]) {
+      assert.ok(
+        list.some((p) => p.recipient === want),
+        want,
+      );
     }
-    assert.ok(list.some((p) => p.sender === ''), 'null sender');
-    assert.ok(list.every((p) => /example\.net|203\.0\.113\.9/i.test(p.recipient)), 'every recipient is outside');
+    assert.ok(
+      list.some((p) => p.sender === ''),
+      'null sender',
+    );
+    assert.ok(
+      list.every((p) => /example\.net|203\.0\.113\.9/i.test(p.recipient)),
+      'every recipient is outside',
+    );
   });
 
   it('a refusing server: every probe refused, local domain from the greeting, never DATA', async () => {
@@ -112,7 +128,10 @@ describe('relay-test', () => {
     await assert.rejects(relayTest({ host: '127.0.0.1', port, timeoutMs: 1000 }), (e: RelayTestError) => e.exitCode === EXIT.UNAVAILABLE && /cannot connect \(ECONNREFUSED\)/.test(e.message));
     const silent = await fake({ greeting: null });
     const t0 = Date.now();
-    await assert.rejects(relayTest({ host: '127.0.0.1', port: silent.port, timeoutMs: 300 }), (e: RelayTestError) => e.exitCode === EXIT.TEMPFAIL && /no reply to the greeting within 300 ms/.test(e.message));
+    await assert.rejects(
+      relayTest({ host: '127.0.0.1', port: silent.port, timeoutMs: 300 }),
+      (e: RelayTestError) => e.exitCode === EXIT.TEMPFAIL && /no reply to the greeting within 300 ms/.test(e.message),
+    );
     assert.ok(Date.now() - t0 < 2000);
     const blocked = await fake({ greeting: '554 5.7.1 go away' });
     await assert.rejects(relayTest({ host: '127.0.0.1', port: blocked.port, timeoutMs: 1000 }), /refuses the session: 554 5\.7\.1 go away/);

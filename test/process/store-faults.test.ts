@@ -82,10 +82,17 @@ describe('the database under a running daemon', () => {
     appendFileSync(log, login('198.51.100.81'));
     await waitFor('the first grant', async () => (await ask(sock, '198.51.100.81')).reply === 'action=OK\n\n', 5000, 50);
     // Another process takes the write lock for 2 s (as a slow CLI write would).
-    const holder = spawn(process.execPath, ['-e', `
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const db = new (require('better-sqlite3'))(${JSON.stringify(h.db)});
       db.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n');
-      setTimeout(() => { db.exec('COMMIT'); process.exit(0); }, 2000);`], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+      setTimeout(() => { db.exec('COMMIT'); process.exit(0); }, 2000);`,
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise((r) => holder.stdout!.once('data', r));
     appendFileSync(log, login('198.51.100.82'));
     const times: number[] = [];

@@ -58,7 +58,10 @@ describe('emergency brake', () => {
     assert.equal(view.mapText(NOW, 'OK'), '', 'the map is empty too');
     releaseBrake(store, NOW, 'cli:test');
     assert.deepEqual(view.lookup('198.51.100.7', NOW), { kind: 'found' });
-    assert.ok(store.audit(null, 5).some((a) => a.action === 'release' && a.detail?.startsWith('cli:test')), 'the release is in the audit trail');
+    assert.ok(
+      store.audit(null, 5).some((a) => a.action === 'release' && a.detail?.startsWith('cli:test')),
+      'the release is in the audit trail',
+    );
   });
 
   it('an unreadable brake state counts as on', () => {
@@ -120,7 +123,10 @@ describe('automatic brake', () => {
     assert.equal(brakeState(store)?.by, 'auto');
     const errors = messages.filter((m) => m.startsWith('error:'));
     assert.match(errors[0]!, /EMERGENCY BRAKE applied automatically: 4 new grants within 3 ms from \/var\/log\/mail\.log \(dovecot\).*4 grant\(s\) revoked/);
-    assert.ok(errors.some((m) => m.includes('/var/log/mail.log:4: login line 4')), 'the tripping line is shown');
+    assert.ok(
+      errors.some((m) => m.includes('/var/log/mail.log:4: login line 4')),
+      'the tripping line is shown',
+    );
   });
 
   it('a cold start reads a busy backlog without tripping; a live storm of strangers still trips', () => {

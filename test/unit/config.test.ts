@@ -35,15 +35,24 @@ describe('config', () => {
 
   it('names file, line and key for a bad value, with a hint', () => {
     const p = file('log = /x\ngrace = soon\n');
-    assert.throws(() => loadConfig({ file: p }), (e: Error) => e instanceof ConfigError && e.message.startsWith(`${p}:2: grace: "soon" is not a duration`) && e.message.includes('hint:'));
+    assert.throws(
+      () => loadConfig({ file: p }),
+      (e: Error) => e instanceof ConfigError && e.message.startsWith(`${p}:2: grace: "soon" is not a duration`) && e.message.includes('hint:'),
+    );
     assert.throws(() => loadConfig({ file: file('exclude = 10.0.0.0/33\n') }), /is not an address or network/);
     assert.throws(() => loadConfig({ file: file('map = hash:relative/path\n') }), /TYPE:\/absolute\/path/);
     assert.throws(() => loadConfig({ file: file('this is not a setting\n') }), /:1: .*not a "name = value" line/);
   });
 
   it('treats a bad flag as a usage error and a missing --config file as a config error', () => {
-    assert.throws(() => loadConfig({ overrides: { grace: 'x' } }), (e: Error) => e instanceof UsageError && e.message.startsWith('--grace:'));
-    assert.throws(() => loadConfig({ file: join(dir, 'missing.cf') }), (e: Error) => e instanceof ConfigError && e.message.includes('cannot read'));
+    assert.throws(
+      () => loadConfig({ overrides: { grace: 'x' } }),
+      (e: Error) => e instanceof UsageError && e.message.startsWith('--grace:'),
+    );
+    assert.throws(
+      () => loadConfig({ file: join(dir, 'missing.cf') }),
+      (e: Error) => e instanceof ConfigError && e.message.includes('cannot read'),
+    );
   });
 
   it('warns about unknown keys instead of failing', () => {

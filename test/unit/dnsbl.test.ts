@@ -24,13 +24,11 @@ describe('DNSBL', () => {
     });
   });
   after(() => dns.close());
-  const make = (extra: Partial<ConstructorParameters<typeof Dnsbl>[0]> = {}) =>
-    new Dnsbl({ zones: [ZONE], servers: [dns.address], timeoutMs: 300, failOpen: false, cacheMs: 60_000, ...extra });
+  const make = (extra: Partial<ConstructorParameters<typeof Dnsbl>[0]> = {}) => new Dnsbl({ zones: [ZONE], servers: [dns.address], timeoutMs: 300, failOpen: false, cacheMs: 60_000, ...extra });
 
   it('builds reversed-octet and reversed-nibble names', () => {
     assert.equal(dnsblQueryName('192.0.2.99', 'zen.spamhaus.org'), '99.2.0.192.zen.spamhaus.org');
-    assert.equal(dnsblQueryName('2001:db8::1', 'zen.spamhaus.org'),
-      '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.zen.spamhaus.org');
+    assert.equal(dnsblQueryName('2001:db8::1', 'zen.spamhaus.org'), '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.zen.spamhaus.org');
   });
 
   it('a listed address is refused with the zone and the returned codes', async () => {

@@ -24,7 +24,12 @@ function postfix(main: Record<string, string>, services: { name: string; chroot?
   const all: SmtpdService[] = services.map((s) => ({ name: s.name, chroot: s.chroot ?? true, overrides: new Map(Object.entries(s.o ?? {})) }));
   const m = (n: string) => main[n] ?? (n === 'smtpd_relay_restrictions' ? 'permit_mynetworks permit_sasl_authenticated defer_unauth_destination' : '');
   return {
-    configDir: null, version: '3.7.11', queueDirectory: Q, mapTypes: new Set(['hash', 'socketmap']), services: all, main: m,
+    configDir: null,
+    version: '3.7.11',
+    queueDirectory: Q,
+    mapTypes: new Set(['hash', 'socketmap']),
+    services: all,
+    main: m,
     value: (s, n) => s.overrides.get(n) ?? m(n),
     source: (s, n) => (s.overrides.has(n) ? `master.cf ${s.name}: -o ${n}` : `main.cf: ${n}`),
   };
@@ -35,7 +40,12 @@ const errors = (f: Finding[]) => f.filter((x) => x.level === 'error');
 
 describe('restriction lists', () => {
   it('splits on commas and white space, keeps { } groups, pairs rules with their table', () => {
-    assert.deepEqual(tokens('permit_mynetworks,check_policy_service { unix:private/p, default_action=DUNNO }  reject'), ['permit_mynetworks', 'check_policy_service', '{ unix:private/p, default_action=DUNNO }', 'reject']);
+    assert.deepEqual(tokens('permit_mynetworks,check_policy_service { unix:private/p, default_action=DUNNO }  reject'), [
+      'permit_mynetworks',
+      'check_policy_service',
+      '{ unix:private/p, default_action=DUNNO }',
+      'reject',
+    ]);
     assert.deepEqual(restrictions('permit_mynetworks, check_client_access hash:/etc/postfix/popgate, reject_rbl_client zen.example, check_relay_domains'), [
       { name: 'permit_mynetworks', arg: null, options: [] },
       { name: 'check_client_access', arg: 'hash:/etc/postfix/popgate', options: [] },
@@ -55,7 +65,10 @@ describe('doctor wiring', () => {
   it('a policy timeout of more than 30 s is a warning (a hung server holds each RCPT for 2 × timeout + 1 s)', () => {
     const relay = 'permit_mynetworks, check_policy_service unix:private/popgate-policy, reject_unauth_destination';
     const w = wiring(postfix({ smtpd_relay_restrictions: relay, smtpd_policy_service_timeout: '100s' }));
-    assert.ok(w.some((x) => x.level === 'warning' && x.where === 'main.cf: smtpd_policy_service_timeout' && /201s/.test(x.what)), JSON.stringify(w));
+    assert.ok(
+      w.some((x) => x.level === 'warning' && x.where === 'main.cf: smtpd_policy_service_timeout' && /201s/.test(x.what)),
+      JSON.stringify(w),
+    );
     assert.ok(!wiring(postfix({ smtpd_relay_restrictions: relay, smtpd_policy_service_timeout: '5s' })).some((x) => x.level === 'warning'));
   });
 
@@ -74,13 +87,19 @@ describe('doctor wiring', () => {
 
   it('only in smtpd_client_restrictions: error', () => {
     const f = errors(wiring(postfix({ smtpd_client_restrictions: 'check_policy_service unix:private/popgate-policy' })));
-    assert.ok(f.some((x) => /only in smtpd_client_restrictions/.test(x.what)), JSON.stringify(f));
+    assert.ok(
+      f.some((x) => /only in smtpd_client_restrictions/.test(x.what)),
+      JSON.stringify(f),
+    );
   });
 
   it('after reject_unauth_destination, defer_unauth_destination, reject or permit: error; after a conditional reject: warning', () => {
     for (const first of ['reject_unauth_destination', 'defer_unauth_destination', 'reject', 'permit']) {
       const f = errors(wiring(postfix({ smtpd_relay_restrictions: `permit_mynetworks ${first} check_policy_service unix:private/popgate-policy reject_unauth_destination` })));
-      assert.ok(f.some((x) => new RegExp(`comes after ${first}`).test(x.what)), `${first}: ${JSON.stringify(f)}`);
+      assert.ok(
+        f.some((x) => new RegExp(`comes after ${first}`).test(x.what)),
+        `${first}: ${JSON.stringify(f)}`,
+      );
       assert.ok(f[0]!.lines!.some((l) => l.includes('check_policy_service unix:private/popgate-policy')));
     }
     const w = wiring(postfix({ smtpd_relay_restrictions: 'permit_mynetworks reject_unknown_client_hostname check_policy_service unix:private/popgate-policy reject_unauth_destination' }));
@@ -89,39 +108,98 @@ describe('doctor wiring', () => {
   });
 
   it('relay list right but the recipient list also refuses relay: error with the recipient line', () => {
-    const f = errors(wiring(postfix({
-      smtpd_relay_restrictions: 'permit_mynetworks check_policy_service unix:private/popgate-policy reject_unauth_destination',
-      smtpd_recipient_restrictions: 'permit_mynetworks reject_unauth_destination',
-    })));
-    assert.ok(f.some((x) => /both lists must pass/.test(x.what) && x.lines!.some((l) => l.includes('smtpd_recipient_restrictions = permit_mynetworks, check_policy_service unix:private/popgate-policy, reject_unauth_destination'))), JSON.stringify(f));
+    const f = errors(
+      wiring(
+        postfix({
+          smtpd_relay_restrictions: 'permit_mynetworks check_policy_service unix:private/popgate-policy reject_unauth_destination',
+          smtpd_recipient_restrictions: 'permit_mynetworks reject_unauth_destination',
+        }),
+      ),
+    );
+    assert.ok(
+      f.some(
+        (x) =>
+          /both lists must pass/.test(x.what) &&
+          x.lines!.some((l) => l.includes('smtpd_recipient_restrictions = permit_mynetworks, check_policy_service unix:private/popgate-policy, reject_unauth_destination')),
+      ),
+      JSON.stringify(f),
+    );
   });
 
   it('fail-open default_action, in the rule or in main.cf: error', () => {
-    assert.ok(errors(wiring(postfix({ smtpd_relay_restrictions: 'permit_mynetworks, check_policy_service { unix:private/popgate-policy, default_action=OK }, reject_unauth_destination' }))).some((x) => /relay for everybody/.test(x.what)));
-    assert.ok(errors(wiring(postfix({ smtpd_relay_restrictions: 'check_policy_service unix:private/popgate-policy reject_unauth_destination', smtpd_policy_service_default_action: 'OK' }))).some((x) => /relay for everybody/.test(x.what)));
+    assert.ok(
+      errors(wiring(postfix({ smtpd_relay_restrictions: 'permit_mynetworks, check_policy_service { unix:private/popgate-policy, default_action=OK }, reject_unauth_destination' }))).some((x) =>
+        /relay for everybody/.test(x.what),
+      ),
+    );
+    assert.ok(
+      errors(wiring(postfix({ smtpd_relay_restrictions: 'check_policy_service unix:private/popgate-policy reject_unauth_destination', smtpd_policy_service_default_action: 'OK' }))).some((x) =>
+        /relay for everybody/.test(x.what),
+      ),
+    );
   });
 
   it('chroot: an absolute socket path, or a socket outside the queue directory: error', () => {
     const abs = errors(wiring(postfix({ smtpd_relay_restrictions: `check_policy_service unix:${Q}/private/popgate-policy reject_unauth_destination` })));
-    assert.ok(abs.some((x) => /looked up as \/var\/spool\/postfix\/var\/spool/.test(x.what)), JSON.stringify(abs));
+    assert.ok(
+      abs.some((x) => /looked up as \/var\/spool\/postfix\/var\/spool/.test(x.what)),
+      JSON.stringify(abs),
+    );
     const out = errors(wiring(postfix({ smtpd_relay_restrictions: 'check_policy_service unix:/run/popgate.sock reject_unauth_destination' }), config({ policy: 'unix:/run/popgate.sock' })));
-    assert.ok(out.some((x) => /outside Postfix's chroot/.test(x.what)), JSON.stringify(out));
-    const unchrooted = errors(wiring(postfix({ smtpd_relay_restrictions: 'check_policy_service unix:/run/popgate.sock reject_unauth_destination' }, [{ name: 'smtp/inet', chroot: false }]), config({ policy: 'unix:/run/popgate.sock' })));
+    assert.ok(
+      out.some((x) => /outside Postfix's chroot/.test(x.what)),
+      JSON.stringify(out),
+    );
+    const unchrooted = errors(
+      wiring(
+        postfix({ smtpd_relay_restrictions: 'check_policy_service unix:/run/popgate.sock reject_unauth_destination' }, [{ name: 'smtp/inet', chroot: false }]),
+        config({ policy: 'unix:/run/popgate.sock' }),
+      ),
+    );
     assert.deepEqual(unchrooted, []);
   });
 
   it('socketmap: the right table is fine, another map name is an error; master.cf overrides get -o lines', () => {
     const c = config({ policy: 'none', socketmap: `unix:${Q}/private/popgate-socketmap` });
-    const good = wiring(postfix({}, [{ name: '127.0.0.1:2527/inet', o: { smtpd_relay_restrictions: 'permit_mynetworks,check_client_access,socketmap:unix:private/popgate-socketmap:popgate,reject_unauth_destination' } }]), c);
+    const good = wiring(
+      postfix({}, [
+        { name: '127.0.0.1:2527/inet', o: { smtpd_relay_restrictions: 'permit_mynetworks,check_client_access,socketmap:unix:private/popgate-socketmap:popgate,reject_unauth_destination' } },
+      ]),
+      c,
+    );
     assert.deepEqual(errors(good), []);
-    const bad = errors(wiring(postfix({}, [{ name: '127.0.0.1:2527/inet', o: { smtpd_relay_restrictions: 'permit_mynetworks,reject_unauth_destination,check_client_access,socketmap:unix:private/popgate-socketmap:other' } }]), c));
-    assert.ok(bad.some((x) => /map name is other/.test(x.what)), JSON.stringify(bad));
-    assert.ok(bad.some((x) => x.lines?.includes('master.cf 127.0.0.1:2527/inet: -o smtpd_relay_restrictions=permit_mynetworks,check_client_access,socketmap:unix:private/popgate-socketmap:popgate,reject_unauth_destination')), JSON.stringify(bad));
+    const bad = errors(
+      wiring(
+        postfix({}, [
+          { name: '127.0.0.1:2527/inet', o: { smtpd_relay_restrictions: 'permit_mynetworks,reject_unauth_destination,check_client_access,socketmap:unix:private/popgate-socketmap:other' } },
+        ]),
+        c,
+      ),
+    );
+    assert.ok(
+      bad.some((x) => /map name is other/.test(x.what)),
+      JSON.stringify(bad),
+    );
+    assert.ok(
+      bad.some((x) =>
+        x.lines?.includes(
+          'master.cf 127.0.0.1:2527/inet: -o smtpd_relay_restrictions=permit_mynetworks,check_client_access,socketmap:unix:private/popgate-socketmap:popgate,reject_unauth_destination',
+        ),
+      ),
+      JSON.stringify(bad),
+    );
   });
 
   it('not referenced at all, or a stale popgate reference: error', () => {
     const none = errors(wiring(postfix({})));
-    assert.ok(none.some((x) => /not asked by any smtpd service/.test(x.what) && x.lines![0] === 'main.cf: smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, check_policy_service unix:private/popgate-policy, defer_unauth_destination'), JSON.stringify(none));
+    assert.ok(
+      none.some(
+        (x) =>
+          /not asked by any smtpd service/.test(x.what) &&
+          x.lines![0] === 'main.cf: smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, check_policy_service unix:private/popgate-policy, defer_unauth_destination',
+      ),
+      JSON.stringify(none),
+    );
     const stale = errors(wiring(postfix({ smtpd_relay_restrictions: 'permit_mynetworks check_client_access hash:/etc/postfix/popgate reject_unauth_destination' })));
     assert.ok(stale.some((x) => /looks like popgate's/.test(x.what)));
   });

@@ -45,7 +45,10 @@ describe('FileSource', () => {
     await waitFor('whole line', () => r.texts().includes('half-line'));
     assert.deepEqual(r.texts(), ['a', 'b', 'c', 'half-line']);
     assert.ok(r.got.slice(2).every((l) => l.live));
-    assert.deepEqual(r.got.map((l) => l.lineNo), [1, 2, 3, 4]);
+    assert.deepEqual(
+      r.got.map((l) => l.lineNo),
+      [1, 2, 3, 4],
+    );
     await r.src.stop();
   });
 
@@ -117,7 +120,11 @@ describe('FileSource', () => {
     }
     await waitFor('every line', () => r.got.length >= next);
     const seen = r.texts().map((t) => Number(/line (\d+)$/.exec(t)?.[1] ?? NaN));
-    assert.deepEqual(seen, Array.from({ length: next }, (_, i) => i), 'each line once, in order, nothing else');
+    assert.deepEqual(
+      seen,
+      Array.from({ length: next }, (_, i) => i),
+      'each line once, in order, nothing else',
+    );
     await r.src.stop();
   });
 
@@ -133,7 +140,10 @@ describe('FileSource', () => {
     const b = rig(a.pos(), a.file);
     await b.start();
     await waitFor('all lines', () => b.got.length >= 42);
-    assert.deepEqual(b.texts().map((t) => t.split(' ').pop()), Array.from({ length: 42 }, (_, i) => String(i + 3)));
+    assert.deepEqual(
+      b.texts().map((t) => t.split(' ').pop()),
+      Array.from({ length: 42 }, (_, i) => String(i + 3)),
+    );
     await b.src.stop();
   });
 

@@ -18,7 +18,17 @@ function rig() {
   const granter = new Granter(store, view, { graceMs: 30 * MIN, maxHoldMs: 60 * MIN }, logger);
   return { store, messages, granter, apply: (e: AuthEvent, l: LogLine, now: number) => granter.apply({ event: e, line: l }, now, null) };
 }
-const ev = (ip: string, time: number | null, extra: Partial<AuthEvent> = {}): AuthEvent => ({ event: 'login', ip, user: 'alice', server: 'dovecot', protocol: 'pop3', time, session: null, rule: 'login', ...extra });
+const ev = (ip: string, time: number | null, extra: Partial<AuthEvent> = {}): AuthEvent => ({
+  event: 'login',
+  ip,
+  user: 'alice',
+  server: 'dovecot',
+  protocol: 'pop3',
+  time,
+  session: null,
+  rule: 'login',
+  ...extra,
+});
 const line = (live: boolean, readAt = NOW): LogLine => ({ text: '', origin: '/var/log/mail.log', lineNo: 7, readAt, live });
 
 describe('Granter', () => {
@@ -58,7 +68,10 @@ describe('Granter', () => {
     const { apply, messages } = rig();
     apply(ev('198.51.100.6', NOW), line(true), NOW);
     apply(ev('198.51.100.6', NOW), line(true, NOW + 1000), NOW + 1000);
-    assert.deepEqual(messages.filter((m) => m.startsWith('info:')).map((m) => m.split(' ').slice(0, 3).join(' ')), ['info: grant 198.51.100.6', 'info: renew 198.51.100.6']);
+    assert.deepEqual(
+      messages.filter((m) => m.startsWith('info:')).map((m) => m.split(' ').slice(0, 3).join(' ')),
+      ['info: grant 198.51.100.6', 'info: renew 198.51.100.6'],
+    );
     assert.ok(messages[0]!.includes('/var/log/mail.log:7'));
   });
 
@@ -74,7 +87,10 @@ describe('Granter', () => {
   it('with DNSBL verdicts, a login with none (exclusions changed during the lookup) is refused', () => {
     const { store, granter } = rig();
     const found = (ip: string) => ({ event: ev(ip, NOW), line: line(true) });
-    const verdicts = new Map<string, string | null>([['198.51.100.8', null], ['198.51.100.9', 'listed in zen.example (127.0.0.2)']]);
+    const verdicts = new Map<string, string | null>([
+      ['198.51.100.8', null],
+      ['198.51.100.9', 'listed in zen.example (127.0.0.2)'],
+    ]);
     assert.equal(granter.apply(found('198.51.100.8'), NOW, verdicts).action, 'grant');
     assert.deepEqual(granter.apply(found('198.51.100.9'), NOW, verdicts), { action: 'refused', why: 'listed in zen.example (127.0.0.2)' });
     assert.deepEqual(granter.apply(found('198.51.100.10'), NOW, verdicts), { action: 'refused', why: 'DNSBL not checked' });

@@ -62,7 +62,10 @@ describe('connection exhaustion', () => {
     await waitFor('20 connections', () => p.stats().connections === 20);
     assert.equal(await askOnce(port), 'action=OK\n\n', 'answered although the table was full');
     await waitFor('the oldest closed', () => idle[0]!.closed);
-    assert.ok(idle.slice(1).every((c) => !c.closed), 'only the one idle longest was closed');
+    assert.ok(
+      idle.slice(1).every((c) => !c.closed),
+      'only the one idle longest was closed',
+    );
     // A stream of new connections keeps being answered; the warning is said once, not per connection.
     for (let i = 0; i < 10; i++) assert.equal(await askOnce(port), 'action=OK\n\n');
     assert.equal(messages.filter((m) => /connections open: closed the one idle longest/.test(m)).length, 1, messages.join('\n'));
@@ -89,7 +92,10 @@ describe('connection exhaustion', () => {
     await waitFor('the two oldest of 127.0.0.2 closed', () => greedy[0]!.closed && greedy[1]!.closed);
     assert.ok(greedy.slice(2).every((c) => !c.closed) && !other.closed);
     assert.equal(p.stats().connections, 4);
-    assert.ok(messages.some((m) => /3 connections from 127\.0\.0\.2: closed the one idle longest/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /3 connections from 127\.0\.0\.2: closed the one idle longest/.test(m)),
+      messages.join('\n'),
+    );
     assert.equal(await askOnce(port, '127.0.0.2'), 'action=OK\n\n');
     assert.ok(!other.closed, 'the other address was never touched');
   });

@@ -159,13 +159,22 @@ describe('engine', () => {
     const s = e.newSource();
     e.read(logLine('Nov 25 16:00:00 mx toyd[1]: hlogin a from 192.0.2.30', 7), s, NOW);
     const later = e.read(logLine('Nov 25 16:00:05 mx toyd[2]: login b from 192.0.2.31', 8), s, NOW);
-    assert.deepEqual(later.events.map((f) => `${f.event.ip}@${f.line.lineNo}`), ['192.0.2.30@7', '192.0.2.31@8']);
+    assert.deepEqual(
+      later.events.map((f) => `${f.event.ip}@${f.line.lineNo}`),
+      ['192.0.2.30@7', '192.0.2.31@8'],
+    );
     e.read(logLine('Nov 25 16:00:20 mx toyd[3]: hlogin c from 192.0.2.32', 9), s, NOW);
     const byClock = e.release(NOW + 5000);
-    assert.deepEqual(byClock.map((f) => `${f.event.ip}@${f.line.lineNo}`), ['192.0.2.32@9']);
+    assert.deepEqual(
+      byClock.map((f) => `${f.event.ip}@${f.line.lineNo}`),
+      ['192.0.2.32@9'],
+    );
     e.read(logLine('Nov 25 16:00:30 mx toyd[4]: hlogin d from 192.0.2.33', 10), s, NOW);
     const ended = e.read(logLine('Nov 25 16:00:31 mx toyd[4]: bye', 11), s, NOW);
-    assert.deepEqual(ended.events.map((f) => `${f.event.event}@${f.line.lineNo}`), ['login@10', 'logout@11']);
+    assert.deepEqual(
+      ended.events.map((f) => `${f.event.event}@${f.line.lineNo}`),
+      ['login@10', 'logout@11'],
+    );
   });
 
   it('a held login counts when its session ends or its process starts another, before the logout', () => {
@@ -174,9 +183,16 @@ describe('engine', () => {
     judge(e, 'Nov 25 16:00:00 mx toyd[1]: hlogin a from 192.0.2.20', s, NOW);
     const next = judge(e, 'Nov 25 16:00:00 mx toyd[1]: hlogin b from 192.0.2.21', s, NOW);
     assert.equal(next.kind, 'held');
-    assert.deepEqual(next.events.map((x) => x.ip), ['192.0.2.20']);
+    assert.deepEqual(
+      next.events.map((x) => x.ip),
+      ['192.0.2.20'],
+    );
     const bye = feedAll(e, 'Nov 25 16:00:00 mx toyd[1]: bye', s, NOW);
-    assert.deepEqual(bye.map((x) => `${x.event} ${x.ip}`), ['login 192.0.2.21', 'logout 192.0.2.21'], 'the login first, then its logout, from one line');
+    assert.deepEqual(
+      bye.map((x) => `${x.event} ${x.ip}`),
+      ['login 192.0.2.21', 'logout 192.0.2.21'],
+      'the login first, then its logout, from one line',
+    );
     assert.deepEqual(e.release(Infinity), []);
   });
 

@@ -18,7 +18,10 @@ describe('session end by the mail process pid', () => {
     assert.equal(login.kind, 'event');
     const end = judge(engine, END, state, NOW);
     assert.equal(end.kind, 'event', end.kind === 'none' || end.kind === 'matched' ? end.why : '');
-    assert.deepEqual(end.events.map((e) => [e.event, e.ip, e.session]), [['logout', '192.0.2.51', login.events[0]!.session]]);
+    assert.deepEqual(
+      end.events.map((e) => [e.event, e.ip, e.session]),
+      [['logout', '192.0.2.51', login.events[0]!.session]],
+    );
     assert.equal(login.events[0]!.session, 'dovecot:bx7xiXNhIal/AAAz', 'the store keys the session by its login');
     // The alias is used up: the same pid ends nothing more.
     assert.equal(judge(engine, END, state, NOW).events.length, 0);
@@ -29,14 +32,22 @@ describe('session end by the mail process pid', () => {
     const state = engine.newSource();
     judge(engine, LOGIN, state, NOW);
     judge(engine, LOGIN.replace('192.0.2.51', '192.0.2.52').replace('bx7xiXNhIal/AAAz', 'Zz7xiXNhIal/AAAz'), state, NOW);
-    assert.deepEqual(judge(engine, END, state, NOW).events.map((e) => e.ip), ['192.0.2.52']);
+    assert.deepEqual(
+      judge(engine, END, state, NOW).events.map((e) => e.ip),
+      ['192.0.2.52'],
+    );
   });
 });
 
 describe('verdict of a line no rule read', () => {
   it('a known failure line says why it is not a login', () => {
     const engine = new Engine(PARSERS);
-    const v = judge(engine, '2026-11-30 00:32:05 pop3-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 0 secs): user=<alice>, method=PLAIN, rip=192.0.2.54, lip=192.0.2.1, session=<p/8GinNhE4V/AAA2>', engine.newSource(), NOW);
+    const v = judge(
+      engine,
+      '2026-11-30 00:32:05 pop3-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 0 secs): user=<alice>, method=PLAIN, rip=192.0.2.54, lip=192.0.2.1, session=<p/8GinNhE4V/AAA2>',
+      engine.newSource(),
+      NOW,
+    );
     assert.equal(v.kind, 'none');
     assert.match(v.kind === 'none' ? v.why : '', /^not a login: Dovecot login process/);
   });

@@ -64,15 +64,28 @@ const T: Template[] = [
 
 /** Pieces of every template's own wording, with the forged address: what an attacker would type. */
 const FRAGMENTS = [
-  ...new Set(
-    T.flatMap((t) => t.lines('\u0000', FORGED).flatMap((l) => l.split('\u0000').slice(1))).flatMap((tail) => [tail, tail.slice(0, 40)]),
-  ),
-  `rip=${FORGED}`, `ip=[${FORGED}]`, `host=[${FORGED}]`, ` from ${FORGED}`, `"`, '[', ']', '<', '>', '(', ')', ', ', '#012', ' - ', ':', '->', FORGED, `::ffff:${FORGED}`,
+  ...new Set(T.flatMap((t) => t.lines('\u0000', FORGED).flatMap((l) => l.split('\u0000').slice(1))).flatMap((tail) => [tail, tail.slice(0, 40)])),
+  `rip=${FORGED}`,
+  `ip=[${FORGED}]`,
+  `host=[${FORGED}]`,
+  ` from ${FORGED}`,
+  `"`,
+  '[',
+  ']',
+  '<',
+  '>',
+  '(',
+  ')',
+  ', ',
+  '#012',
+  ' - ',
+  ':',
+  '->',
+  FORGED,
+  `::ffff:${FORGED}`,
 ];
 
-const userName = fc
-  .array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 4 })), { maxLength: 8 })
-  .map((parts) => parts.join(''));
+const userName = fc.array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 4 })), { maxLength: 8 }).map((parts) => parts.join(''));
 const address = fc.oneof(fc.ipV4(), fc.ipV6());
 
 function loginsOf(lines: string[]): AuthEvent[] {
@@ -84,7 +97,10 @@ function loginsOf(lines: string[]): AuthEvent[] {
 describe('user names never move the address', () => {
   for (const [i, t] of T.entries()) {
     it(`${t.parser} #${i}: ${t.lines('USER', 'IP').at(-1)!.slice(0, 90)}`, () => {
-      assert.ok(PARSERS.some((p) => p.name === t.parser), `no parser ${t.parser}`);
+      assert.ok(
+        PARSERS.some((p) => p.name === t.parser),
+        `no parser ${t.parser}`,
+      );
       fc.assert(
         fc.property(userName, address, (user, ip) => {
           const want = canonicalIp(ip);

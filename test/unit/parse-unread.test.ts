@@ -19,7 +19,13 @@ function setup() {
   const watch = new UnreadWatch({ warn: (m) => warnings.push(m) }, 600_000, () => clock);
   const engine = new Engine(PARSERS);
   const state = engine.newSource();
-  const read = (texts: string[], origin = '/var/log/mail.log') => engine.readAll(texts.map((t, i) => logLine(t, i + 1, origin)), state, NOW, watch.each);
+  const read = (texts: string[], origin = '/var/log/mail.log') =>
+    engine.readAll(
+      texts.map((t, i) => logLine(t, i + 1, origin)),
+      state,
+      NOW,
+      watch.each,
+    );
   return { warnings, read, tick: (ms: number) => (clock += ms) };
 }
 
@@ -28,7 +34,10 @@ describe('unread lines', () => {
     const { warnings, read, tick } = setup();
     read([UNKNOWN]);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /^\/var\/log\/mail\.log: 1 line looks like a login that no parser read, so popgate grants nothing for it \(e\.g\. ".*newpopd\[77\]: user alice logged in from 192\.0\.2\.5"\); popgate parse --explain \/var\/log\/mail\.log says why$/);
+    assert.match(
+      warnings[0]!,
+      /^\/var\/log\/mail\.log: 1 line looks like a login that no parser read, so popgate grants nothing for it \(e\.g\. ".*newpopd\[77\]: user alice logged in from 192\.0\.2\.5"\); popgate parse --explain \/var\/log\/mail\.log says why$/,
+    );
     read([UNKNOWN, UNKNOWN]);
     assert.equal(warnings.length, 1, 'rate-limited');
     tick(600_000);
@@ -59,7 +68,13 @@ describe('unread lines', () => {
     read([
       'Nov 30 00:59:01 mx dovecot: pop3-login: Login: user=<a>, method=PLAIN, rip=192.0.2.7, lip=192.0.2.1, mpid=9, session=<bx7xiXNhIal/AAAz>',
       'Nov 30 00:59:02 mx dovecot: pop3-login: Disconnected: Connection closed (auth failed, 1 attempts in 0 secs): user=<a>, method=PLAIN, rip=192.0.2.8, lip=192.0.2.1',
-      JSON.stringify({ __REALTIME_TIMESTAMP: '1795999000000000', SYSLOG_IDENTIFIER: 'dovecot', _UID: '1000', _EXE: '/usr/bin/logger', MESSAGE: 'pop3-login: Login: user=<a>, method=PLAIN, rip=203.0.113.9, lip=192.0.2.1' }),
+      JSON.stringify({
+        __REALTIME_TIMESTAMP: '1795999000000000',
+        SYSLOG_IDENTIFIER: 'dovecot',
+        _UID: '1000',
+        _EXE: '/usr/bin/logger',
+        MESSAGE: 'pop3-login: Login: user=<a>, method=PLAIN, rip=203.0.113.9, lip=192.0.2.1',
+      }),
     ]);
     const gen = new LogGenerator({ seed: 42, clients: 500, format: 'rfc3164' });
     const lines: string[] = [];

@@ -26,19 +26,56 @@ function firstLogin(line: string): { ip: string | null; user: string | undefined
 }
 
 const STAMPS = [
-  'Nov 30 00:26:43 ', 'Nov 30 00:26:43', 'Nov 30 00:26:43 UTC ', '2026-11-30T00:26:12', '2026-11-30 00:26:17 ',
-  '2026-11-30T00:26:38.208542+0000 ', '30.11.2026 00:26:22 ', '1795998387 ', '1795998393', 'Nov 30 00:26:43 mx dovecot: ',
+  'Nov 30 00:26:43 ',
+  'Nov 30 00:26:43',
+  'Nov 30 00:26:43 UTC ',
+  '2026-11-30T00:26:12',
+  '2026-11-30 00:26:17 ',
+  '2026-11-30T00:26:38.208542+0000 ',
+  '30.11.2026 00:26:22 ',
+  '1795998387 ',
+  '1795998393',
+  'Nov 30 00:26:43 mx dovecot: ',
 ];
 /** Elements Dovecot writes itself (besides user and rip), as login_log_format_elements can list them. */
-const OTHERS = ['method=PLAIN', 'lip=192.0.2.1', 'mpid=4711', 'rport=50123', 'lport=110', 'TLS', 'secured',
-  'TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)', 'session=<AbCdEf012345/AAA1>', 'real_rip=192.0.2.77', 'real_rport=4000'];
-const FRAGMENTS = [`>, rip=${FORGED}`, `rip=${FORGED}`, `>, rip=${FORGED}, lip=192.0.2.1, session=<x`, `>, rip=${FORGED}, mpid=1, TLS, x=<y`,
-  `>, method=PLAIN, rip=${FORGED}, lip=192.0.2.1, mpid=1, session=<x`, ', session=<x', `x>, rip=${FORGED}, rport=1, session=<`, `, rip=${FORGED}, `, '>, session=<', '>, ', ', ', '<', '>', ']', '[',
-  `, orig_user=<x>, rip=${FORGED}`, `user=<x>, rip=${FORGED}`, 'Login: ', `::ffff:${FORGED}`, 'TLS', 'mpid=1'];
+const OTHERS = [
+  'method=PLAIN',
+  'lip=192.0.2.1',
+  'mpid=4711',
+  'rport=50123',
+  'lport=110',
+  'TLS',
+  'secured',
+  'TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)',
+  'session=<AbCdEf012345/AAA1>',
+  'real_rip=192.0.2.77',
+  'real_rport=4000',
+];
+const FRAGMENTS = [
+  `>, rip=${FORGED}`,
+  `rip=${FORGED}`,
+  `>, rip=${FORGED}, lip=192.0.2.1, session=<x`,
+  `>, rip=${FORGED}, mpid=1, TLS, x=<y`,
+  `>, method=PLAIN, rip=${FORGED}, lip=192.0.2.1, mpid=1, session=<x`,
+  ', session=<x',
+  `x>, rip=${FORGED}, rport=1, session=<`,
+  `, rip=${FORGED}, `,
+  '>, session=<',
+  '>, ',
+  ', ',
+  '<',
+  '>',
+  ']',
+  '[',
+  `, orig_user=<x>, rip=${FORGED}`,
+  `user=<x>, rip=${FORGED}`,
+  'Login: ',
+  `::ffff:${FORGED}`,
+  'TLS',
+  'mpid=1',
+];
 
-const userName = fc
-  .array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 7 })
-  .map((p) => p.join(''));
+const userName = fc.array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 7 }).map((p) => p.join(''));
 const plainName = fc.stringMatching(/^[a-z0-9._@-]{1,40}$/);
 const elements = fc.shuffledSubarray(OTHERS);
 const order = fc.nat(OTHERS.length + 1);

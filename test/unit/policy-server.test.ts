@@ -55,7 +55,8 @@ export async function talk(addr: string, chunks: string[], until: (got: string) 
 
 const request = (client: string, extra: Record<string, string> = {}) =>
   Object.entries({ request: 'smtpd_access_policy', protocol_state: 'RCPT', protocol_name: 'ESMTP', client_address: client, client_name: 'unknown', ...extra })
-    .map(([k, v]) => `${k}=${v}\n`).join('') + '\n';
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('') + '\n';
 const replies = (n: number) => (got: string) => got.split('\n\n').length > n;
 
 /** Grants exact keys until their expiry (canonical forms, brake and expiry rules are the real lookup's job). */
@@ -65,7 +66,15 @@ function grants(table: Record<string, number>): GrantLookup {
 
 async function server(opts: { lookup?: GrantLookup; now?: () => number; limits?: Partial<PolicyLimits>; action?: string; address?: ListenAddress } = {}) {
   const { logger, messages } = memoryLogger();
-  const p = new PolicyServer({ address: opts.address ?? INET, allowNonLoopback: false, lookup: opts.lookup ?? grants({}), action: opts.action ?? 'OK', logger, limits: opts.limits, now: opts.now ?? (() => T) });
+  const p = new PolicyServer({
+    address: opts.address ?? INET,
+    allowNonLoopback: false,
+    lookup: opts.lookup ?? grants({}),
+    action: opts.action ?? 'OK',
+    logger,
+    limits: opts.limits,
+    now: opts.now ?? (() => T),
+  });
   open.push(p);
   await p.start();
   return { p, messages, addr: p.bound() };
@@ -161,8 +170,21 @@ describe('listen addresses', () => {
     assert.deepEqual(listenAddress('inet:127.0.0.1:10040'), { kind: 'inet', host: '127.0.0.1', port: 10040 });
     assert.deepEqual(listenAddress('inet:[::1]:10040'), { kind: 'inet', host: '::1', port: 10040 });
     assert.equal(listenAddress('none'), null);
-    for (const bad of ['unix:private/popgate', 'inet:localhost:10040', 'inet:::1:10040', 'inet:[127.0.0.1]:1', 'inet:127.0.0.1:0', 'inet:127.0.0.1:70000', 'tcp:127.0.0.1:1', `unix:/${'x'.repeat(120)}`]) {
-      assert.throws(() => listenAddress(bad), (e: unknown) => typeof e === 'string', bad);
+    for (const bad of [
+      'unix:private/popgate',
+      'inet:localhost:10040',
+      'inet:::1:10040',
+      'inet:[127.0.0.1]:1',
+      'inet:127.0.0.1:0',
+      'inet:127.0.0.1:70000',
+      'tcp:127.0.0.1:1',
+      `unix:/${'x'.repeat(120)}`,
+    ]) {
+      assert.throws(
+        () => listenAddress(bad),
+        (e: unknown) => typeof e === 'string',
+        bad,
+      );
     }
   });
 });

@@ -34,7 +34,8 @@ const DRIVERS: Driver[] = [
     name: 'socketmap',
     make: (lookup, now) => new SocketmapServer({ address: INET, allowNonLoopback: false, lookup, mapName: 'popgate', value: 'OK', logger: memoryLogger().logger, now }),
     request: (key) => encodeNetstring(`popgate ${key}`),
-    verdict: (r) => (r === '' ? 'no answer' : r === '5:OK OK,' ? 'granted' : r === '9:NOTFOUND ,' ? 'refused' : /^\d+:TEMP /.test(r) ? 'try later' : (assert.fail(`unexpected ${JSON.stringify(r)}`) as never)),
+    verdict: (r) =>
+      r === '' ? 'no answer' : r === '5:OK OK,' ? 'granted' : r === '9:NOTFOUND ,' ? 'refused' : /^\d+:TEMP /.test(r) ? 'try later' : (assert.fail(`unexpected ${JSON.stringify(r)}`) as never),
   },
 ];
 
@@ -91,7 +92,12 @@ for (const d of DRIVERS) {
       assert.equal(await ask(d, addr, '2001:DB8::5'), 'granted');
       now = T + 1000;
       assert.equal(await ask(d, addr, '192.0.2.10'), 'refused', 'the lookup is asked at the time of the request');
-      assert.deepEqual(t.asked, [['192.0.2.10', T], ['192.0.2.11', T], ['2001:DB8::5', T], ['192.0.2.10', T + 1000]]);
+      assert.deepEqual(t.asked, [
+        ['192.0.2.10', T],
+        ['192.0.2.11', T],
+        ['2001:DB8::5', T],
+        ['192.0.2.10', T + 1000],
+      ]);
     });
 
     it('junk keys are refused and never trimmed or rewritten into a granted one', async () => {
@@ -99,13 +105,20 @@ for (const d of DRIVERS) {
       const addr = await serve(d, t.lookup);
       const junk = ['unknown', '', ' 192.0.2.10', '192.0.2.10 ', '[192.0.2.10]', '192.0.2.10,', '192.0.2.10=1', `192.0.2.10${'0'.repeat(200)}`, 'ä192.0.2.10'];
       for (const key of junk) assert.equal(await ask(d, addr, key), 'refused', JSON.stringify(key));
-      assert.ok(t.asked.every(([k]) => k !== '192.0.2.10'), `asked ${JSON.stringify(t.asked.map(([k]) => k))}`);
+      assert.ok(
+        t.asked.every(([k]) => k !== '192.0.2.10'),
+        `asked ${JSON.stringify(t.asked.map(([k]) => k))}`,
+      );
     });
 
     it('a lookup that cannot answer, or throws, never yields a grant', async () => {
       const temp = await serve(d, table({}, () => ({ kind: 'tempfail', why: 'database is locked' })).lookup);
       assert.ok(['no answer', 'try later'].includes(await ask(d, temp, '192.0.2.10')));
-      const broken: GrantLookup = { lookup: () => { throw new StoreError('db', 'disk I/O error'); } };
+      const broken: GrantLookup = {
+        lookup: () => {
+          throw new StoreError('db', 'disk I/O error');
+        },
+      };
       const thrown = await serve(d, broken);
       assert.ok(['no answer', 'try later'].includes(await ask(d, thrown, '192.0.2.10')));
     });

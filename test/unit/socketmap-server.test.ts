@@ -22,8 +22,14 @@ function grants(table: Record<string, number>): GrantLookup {
 async function server(opts: { lookup?: GrantLookup; now?: () => number; limits?: Partial<SocketmapLimits> } = {}) {
   const { logger, messages } = memoryLogger();
   const s = new SocketmapServer({
-    address: { kind: 'inet', host: '127.0.0.1', port: 0 }, allowNonLoopback: false, lookup: opts.lookup ?? grants({}),
-    mapName: 'popgate', value: 'OK', logger, limits: opts.limits, now: opts.now ?? (() => T),
+    address: { kind: 'inet', host: '127.0.0.1', port: 0 },
+    allowNonLoopback: false,
+    lookup: opts.lookup ?? grants({}),
+    mapName: 'popgate',
+    value: 'OK',
+    logger,
+    limits: opts.limits,
+    now: opts.now ?? (() => T),
   });
   open.push(s);
   await s.start();

@@ -25,8 +25,7 @@ function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
   return Promise.race([p, hung]).finally(() => clearTimeout(timer));
 }
 
-const refused = (kind: RegExp) => (e: unknown) =>
-  e instanceof SourceError && kind.test(e.message) && /: is a .*, not a regular file; hint: /.test(e.message);
+const refused = (kind: RegExp) => (e: unknown) => e instanceof SourceError && kind.test(e.message) && /: is a .*, not a regular file; hint: /.test(e.message);
 
 describe('log paths that are not regular files', () => {
   const fifo = join(root, 'fifo.log');
@@ -34,12 +33,23 @@ describe('log paths that are not regular files', () => {
   const dir = join(root, 'dir.log');
   mkdirSync(dir);
 
-  for (const [name, path, kind] of [['a FIFO', fifo, /FIFO/], ['a directory', dir, /directory/], ['/dev/zero', '/dev/zero', /character device/]] as const) {
+  for (const [name, path, kind] of [
+    ['a FIFO', fifo, /FIFO/],
+    ['a directory', dir, /directory/],
+    ['/dev/zero', '/dev/zero', /character device/],
+  ] as const) {
     it(`FileSource refuses ${name} at start, quickly`, async () => {
       let handed = 0;
       const src = new FileSource(path, { position: null, logger: memoryLogger().logger, pollMs: 20 });
       const t0 = Date.now();
-      await assert.rejects(within(2000, src.start(() => void handed++), name), refused(kind));
+      await assert.rejects(
+        within(
+          2000,
+          src.start(() => void handed++),
+          name,
+        ),
+        refused(kind),
+      );
       assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
       assert.equal(handed, 0);
       await src.stop();
@@ -52,7 +62,14 @@ describe('log paths that are not regular files', () => {
     await new Promise<void>((r) => server.listen(path, r));
     try {
       const src = new FileSource(path, { position: null, logger: memoryLogger().logger });
-      await assert.rejects(within(2000, src.start(() => {}), 'socket'), refused(/socket/));
+      await assert.rejects(
+        within(
+          2000,
+          src.start(() => {}),
+          'socket',
+        ),
+        refused(/socket/),
+      );
       await src.stop();
     } finally {
       server.close();
@@ -60,7 +77,10 @@ describe('log paths that are not regular files', () => {
   });
 
   it('readLines (popgate parse) refuses a directory and /dev/zero, and reads a regular file', async () => {
-    for (const [path, kind] of [[dir, /directory/], ['/dev/zero', /character device/]] as const) {
+    for (const [path, kind] of [
+      [dir, /directory/],
+      ['/dev/zero', /character device/],
+    ] as const) {
       await assert.rejects(within(2000, readLines(path).next(), path), refused(kind));
     }
     const file = join(root, 'plain.log');
@@ -77,7 +97,11 @@ describe('log paths that are not regular files', () => {
     const got: LogLine[] = [];
     const { logger, messages } = memoryLogger();
     const src = new FileSource(path, { position: null, logger, pollMs: 20 });
-    await within(2000, src.start((lines) => void got.push(...lines)), 'missing file');
+    await within(
+      2000,
+      src.start((lines) => void got.push(...lines)),
+      'missing file',
+    );
     writeFileSync(path, 'hello\n');
     await waitFor('hello', () => got.length === 1);
     rmSync(path);

@@ -20,7 +20,13 @@ describe('line splitter', () => {
   it('gives the same lines for every cut of the input into two chunks', () => {
     const text = Buffer.from('alpha\r\nbeta\n\ngamma δέλτα\nlast');
     const want = splitAll([text]).lines;
-    assert.deepEqual(want, [['alpha', 1], ['beta', 2], ['', 3], ['gamma δέλτα', 4], ['last', 5]]);
+    assert.deepEqual(want, [
+      ['alpha', 1],
+      ['beta', 2],
+      ['', 3],
+      ['gamma δέλτα', 4],
+      ['last', 5],
+    ]);
     for (let i = 0; i <= text.length; i++) {
       assert.deepEqual(splitAll([text.subarray(0, i), text.subarray(i)]).lines, want, `cut at ${i}`);
     }
@@ -36,7 +42,14 @@ describe('line splitter', () => {
       for (let i = 0; i < data.length; i += CHUNK - k) chunks.push(data.subarray(i, i + CHUNK - k));
       const r = splitAll(chunks);
       assert.ok(!r.lines.some(([t]) => t.includes('pop3-login')), `k=${k}: a tail was taken for a line`);
-      assert.deepEqual(r.lines, [['before', 1], ['after', 3]], `k=${k}`);
+      assert.deepEqual(
+        r.lines,
+        [
+          ['before', 1],
+          ['after', 3],
+        ],
+        `k=${k}`,
+      );
       assert.equal(r.dropped, 1);
       assert.equal(r.drops[0]![0], 2);
       assert.equal(r.drops[0]![1], CHUNK - k - 7 + FORGED.length);
@@ -49,11 +62,20 @@ describe('line splitter', () => {
     const over = 'é'.repeat(14) + 'ab'; // 30 bytes
     const over1 = 'é'.repeat(15) + 'a'; // 31 bytes
     const r = splitAll([Buffer.from(`${atLimit}\n${over}\n${over1}\n${'z'.repeat(31)}\nok\n`)], max);
-    assert.deepEqual(r.lines.map(([t]) => t), [atLimit, over, 'ok']);
-    assert.deepEqual(r.drops, [[3, 31], [4, 31]]);
+    assert.deepEqual(
+      r.lines.map(([t]) => t),
+      [atLimit, over, 'ok'],
+    );
+    assert.deepEqual(r.drops, [
+      [3, 31],
+      [4, 31],
+    ]);
     // The same cut byte by byte goes through the carry path.
     const bytes = [...Buffer.from(`${atLimit}\n${over1}\nok`)].map((b) => Buffer.from([b]));
-    assert.deepEqual(splitAll(bytes, max).lines, [[atLimit, 1], ['ok', 3]]);
+    assert.deepEqual(splitAll(bytes, max).lines, [
+      [atLimit, 1],
+      ['ok', 3],
+    ]);
   });
 
   it('holds at most the limit for an unfinished line, however long it gets, and says how much is pending', () => {
@@ -79,6 +101,9 @@ describe('line splitter', () => {
     s.push(Buffer.from('a\npartial'), (t, n) => got.push([t, n]));
     s.reset(10);
     s.push(Buffer.from('b\n'), (t, n) => got.push([t, n]));
-    assert.deepEqual(got, [['a', 1], ['b', 11]]);
+    assert.deepEqual(got, [
+      ['a', 1],
+      ['b', 11],
+    ]);
   });
 });

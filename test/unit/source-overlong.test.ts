@@ -32,8 +32,17 @@ describe('overlong lines', () => {
     const src = new FileSource(file, { position: null, logger, pollMs: 50 });
     await src.start((lines) => void got.push(...lines));
     await src.stop();
-    assert.deepEqual(got.map((l) => [l.text, l.lineNo]), [['first', 1], ['last', 3]]);
-    assert.ok(messages.some((m) => /^warn: .*line 2 .*dropped/.test(m)), messages.join('\n'));
+    assert.deepEqual(
+      got.map((l) => [l.text, l.lineNo]),
+      [
+        ['first', 1],
+        ['last', 3],
+      ],
+    );
+    assert.ok(
+      messages.some((m) => /^warn: .*line 2 .*dropped/.test(m)),
+      messages.join('\n'),
+    );
   });
 
   it('file follower, live read: the same at the live read size, and the position skips the line', async () => {
@@ -50,7 +59,13 @@ describe('overlong lines', () => {
     appendFileSync(file, body);
     await waitFor('after', () => got.some((l) => l.text === 'after'));
     await src.stop();
-    assert.deepEqual(got.map((l) => [l.text, l.lineNo]), [['start', 1], ['after', 3]]);
+    assert.deepEqual(
+      got.map((l) => [l.text, l.lineNo]),
+      [
+        ['start', 1],
+        ['after', 3],
+      ],
+    );
     assert.equal(offset, 'start\n'.length + Buffer.byteLength(body));
   });
 
@@ -65,7 +80,13 @@ describe('overlong lines', () => {
     await waitFor('all lines', () => batches.flat().length === 2001);
     const lines = batches.flat();
     assert.ok(!lines.some((l) => l.text.includes('pop3-login')));
-    assert.deepEqual(lines.slice(0, 2).map((l) => [l.text, l.lineNo]), [['a', 1], ['line 0', 3]]);
+    assert.deepEqual(
+      lines.slice(0, 2).map((l) => [l.text, l.lineNo]),
+      [
+        ['a', 1],
+        ['line 0', 3],
+      ],
+    );
     assert.ok(lines.every((l) => l.live));
     assert.ok(batches.length <= 10, `${batches.length} batches for 2001 lines: one transaction per line would be too many`);
     await src.stop();
@@ -94,13 +115,24 @@ describe('overlong lines', () => {
     await src.start((lines) => {
       got.push(...lines);
     });
-    await waitFor('the line after', () => {
-      peak = Math.max(peak, process.memoryUsage().rss - base);
-      return got.length > 0;
-    }, 60_000, 5);
-    assert.deepEqual(got.map((l) => [l.text, l.lineNo]), [['after the huge line', 2]]);
+    await waitFor(
+      'the line after',
+      () => {
+        peak = Math.max(peak, process.memoryUsage().rss - base);
+        return got.length > 0;
+      },
+      60_000,
+      5,
+    );
+    assert.deepEqual(
+      got.map((l) => [l.text, l.lineNo]),
+      [['after the huge line', 2]],
+    );
     assert.ok(peak < 100 * 1024 * 1024, `RSS grew by ${Math.round(peak / 1048576)} MB while reading a 600 MB line`);
-    assert.ok(messages.some((m) => /line 1 \(629145600 bytes\) dropped/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /line 1 \(629145600 bytes\) dropped/.test(m)),
+      messages.join('\n'),
+    );
     await src.stop();
   });
 });

@@ -56,7 +56,10 @@ describe('SqliteStore', () => {
     assert.deepEqual(s.expire(10 * MIN), ['192.0.2.4']);
     assert.deepEqual(s.activeIps(10 * MIN), ['192.0.2.5']);
     assert.equal(s.nextExpiry(10 * MIN), 20 * MIN);
-    assert.deepEqual(s.audit('192.0.2.4', 10).map((a) => a.action), ['expire', 'grant']);
+    assert.deepEqual(
+      s.audit('192.0.2.4', 10).map((a) => a.action),
+      ['expire', 'grant'],
+    );
     s.close();
   });
 
@@ -82,7 +85,10 @@ describe('SqliteStore', () => {
     a.close();
     const b = new SqliteStore(path);
     assert.deepEqual(b.activeIps(1), ['2001:db8::1']);
-    assert.deepEqual(b.openSessions().map((x) => x.key), ['dovecot:X']);
+    assert.deepEqual(
+      b.openSessions().map((x) => x.key),
+      ['dovecot:X'],
+    );
     assert.deepEqual(b.getPosition('/var/log/mail.log'), { dev: '1', ino: '2', fingerprint: 'f', offset: 123, line: 4 });
     b.close();
   });
@@ -114,6 +120,9 @@ describe('SqliteStore', () => {
 
   it('says where and what when the database cannot be opened', () => {
     writeFileSync(join(dir, 'afile'), 'not a directory');
-    assert.throws(() => new SqliteStore(join(dir, 'afile', 'nope.sqlite')), (err: Error) => /afile\/nope\.sqlite: cannot open.*hint:/.test(err.message));
+    assert.throws(
+      () => new SqliteStore(join(dir, 'afile', 'nope.sqlite')),
+      (err: Error) => /afile\/nope\.sqlite: cannot open.*hint:/.test(err.message),
+    );
   });
 });

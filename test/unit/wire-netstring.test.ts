@@ -37,7 +37,15 @@ describe('netstring decoder', () => {
       assert.deepEqual(text(r), want, `cut at ${i}`);
       assert.ok(r.idle);
     }
-    assert.deepEqual(text(run(new NetstringDecoder(64), [...wire].map((b) => Buffer.from([b])))), want);
+    assert.deepEqual(
+      text(
+        run(
+          new NetstringDecoder(64),
+          [...wire].map((b) => Buffer.from([b])),
+        ),
+      ),
+      want,
+    );
   });
 
   it('is idle only between frames', () => {
