@@ -96,8 +96,6 @@ export class Daemon {
   private onChanges(c: Changes): void {
     // A writer's grant changes are in the outbox now: deliver them without waiting for the next poll.
     this.parts.shared?.deliverer.kick();
-    // A writer's grant changes are in the outbox now: deliver them without waiting for the next poll.
-    this.parts.shared?.deliverer.kick();
     if (c.earliest !== null) this.expiry.expiresBy(c.earliest);
     this.publication.changes(c);
   }
