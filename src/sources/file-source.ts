@@ -9,7 +9,7 @@ import { watchDirOf } from './dir-watch.js';
 import { dropWarning } from './drop-warning.js';
 import { notRegular } from './file-kind.js';
 import type { DropSink } from './line-splitter.js';
-import { fingerprintOf, findSibling, headChanged, headOf, openLog, readHead, seek, statOrNull, type LogFile } from './log-file.js';
+import { copyOfHead, fingerprintOf, findSibling, headChanged, headOf, openLog, readHead, seek, statOrNull, type LogFile } from './log-file.js';
 import { resumeAt } from './resume.js';
 import type { BatchHandler, Source } from './source.js';
 
@@ -227,7 +227,7 @@ export class FileSource implements Source {
       const sink = (text: string, lineNo: number) => lines.push({ text, origin: this.name, lineNo, readAt, live: this.live });
       if (bytesRead > 0) f.splitter.push(buf, sink, 0, bytesRead);
       else if (final) f.splitter.finish(sink);
-      if (f.head === null && f.readOffset === 0) f.head = copyOf(headOf(buf, bytesRead));
+      if (f.head === null && f.readOffset === 0) f.head = copyOfHead(headOf(buf, bytesRead));
       f.readOffset += bytesRead;
       const offset = f.readOffset - f.splitter.pendingBytes;
       if (f.fingerprint === null && f.head === null && offset > 0) f.head = readHead(f);
@@ -247,8 +247,4 @@ export class FileSource implements Source {
       if (bytesRead === size) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
-}
-
-function copyOf(b: Buffer | null): Buffer | null {
-  return b && Buffer.from(b);
 }

@@ -140,3 +140,8 @@ export async function findSibling(path: string, fingerprint: string | null, fits
   }
   return null;
 }
+
+/** A copy of a head read from the shared read buffer, which the next read overwrites. */
+export function copyOfHead(b: Buffer | null): Buffer | null {
+  return b && Buffer.from(b);
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Config } from '../../src/config/schema.js';
 import { SCHEMA } from '../../src/config/schema.js';
-import { checkLogs } from '../../src/doctor/popgate-side.js';
+import { checkLogs } from '../../src/doctor/logs.js';
 import { journalSkip, usec, writeJournal } from '../helpers/journal.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'popgate-jdoctor-'));
