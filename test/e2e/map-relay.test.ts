@@ -27,7 +27,7 @@ suiteNeeding('map mode against real Postfix and Dovecot', skip, () => {
     assert.equal(mapLookup(src), 'OK');
     const list = JSON.parse(cli(['list', '--json', '--config', d.config]).stdout) as { ip: string; user: string; server: string }[];
     assert.deepEqual(list.find((g) => g.ip === src) && { user: list.find((g) => g.ip === src)!.user, server: list.find((g) => g.ip === src)!.server }, { user: 'alice', server: 'dovecot' });
-    await waitFor('relay refused after the grace', async () => isRelayDenied(await relayed(src)), 8000, 100);
+    await waitFor('relay refused after the grace', async () => isRelayDenied(await relayed(src)), 15_000, 100);
     assert.equal(mapLookup(src), null);
     assert.match(d.output(), new RegExp(`expire ${src.replace(/\./g, '\\.')}`));
     process.stderr.write(`# login → relay took ${ms} ms\n`);
