@@ -1,23 +1,13 @@
 // list, grant, revoke, flush: act on the store the daemon uses.
 import type { Command } from 'commander';
-import { duration } from '../config/schema.js';
 import { UnavailableError, UsageError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { describeBrake } from '../grants/brake.js';
 import { loadExclusions } from '../grants/exclusions.js';
 import { BRAKE_ON, GrantView } from '../grants/view.js';
-import { canonicalIp } from '../net/ip.js';
 import { downNotice, mapContents } from '../publish/published-map.js';
+import { grantSpan, ipArg, MAX_MANUAL_MS } from './args.js';
 import { act, configFrom, daemonRunning, openStore, publishIfNoDaemon, who, withCommon, type CommonOptions } from './common.js';
-
-/** The longest grant by hand: doctor calls a grace beyond this a mistake too. */
-export const MAX_MANUAL_MS = 7 * 24 * 3600_000;
-
-function ipArg(text: string): string {
-  const ip = canonicalIp(text);
-  if (!ip) throw new UsageError(`"${text}"`, 'not an IP address', 'give a full IPv4 or IPv6 address, e.g. 192.0.2.10');
-  return ip;
-}
 
 function relative(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -81,20 +71,7 @@ export function register(program: Command): void {
       act(async () => {
         const ip = ipArg(ipText);
         const config = configFrom(opts);
-        let span = config.grace;
-        if (opts.for !== undefined) {
-          try {
-            span = duration(opts.for);
-          } catch (why) {
-            throw new UsageError('--for', String(why));
-          }
-        }
-        if (span > MAX_MANUAL_MS)
-          throw new UsageError(
-            '--for',
-            `${opts.for ?? config.grace / 1000 + 's'} is longer than ${MAX_MANUAL_MS / 86_400_000} days`,
-            'a grant by hand is for a user in need; put a permanent client in mynetworks',
-          );
+        const span = grantSpan(opts.for, config.grace);
         const store = openStore(config, 'write');
         try {
           const view = new GrantView(store, await loadExclusions(config, createLogger('error')));

@@ -3,15 +3,13 @@
 // applies within a second. `--store URL` or the config's store; the password never on the line.
 import { Argument, type Command } from 'commander';
 import type pg from 'pg';
-import { duration } from '../config/schema.js';
 import { ConfigError, UnavailableError, UsageError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { loadExclusions } from '../grants/exclusions.js';
 import { brakeOf, brakeShared, flushShared, grantShared, listShared, readerRights, releaseShared, revokeShared, writersOf } from '../multihost/pg-admin.js';
 import { connectPg, DEFAULT_TIMEOUTS, drop, shown } from '../multihost/pg-connect.js';
 import { migratePg, PG_SCHEMA_VERSION, pgSchemaVersion, READER_TABLES, requireSchema } from '../multihost/pg-schema.js';
-import { canonicalIp } from '../net/ip.js';
-import { MAX_MANUAL_MS } from './grants.js';
+import { grantSpan, ipArg } from './args.js';
 import { act, configFrom, who, withCommon, type CommonOptions } from './common.js';
 
 interface StoreOptions extends CommonOptions {
@@ -38,12 +36,6 @@ async function withStore<T>(opts: StoreOptions, fn: (c: pg.Client, url: string) 
   } finally {
     drop(c);
   }
-}
-
-function ipArg(text: string): string {
-  const ip = canonicalIp(text);
-  if (!ip) throw new UsageError(`"${text}"`, 'not an IP address', 'give a full IPv4 or IPv6 address, e.g. 192.0.2.10');
-  return ip;
 }
 
 const ACTIONS = ['migrate', 'status', 'list', 'grant', 'revoke', 'flush', 'brake', 'release'] as const;
@@ -82,15 +74,7 @@ async function list(c: pg.Client, json: boolean): Promise<void> {
 
 async function grant(ip: string, opts: StoreOptions): Promise<void> {
   const { config } = storeConfig(opts);
-  let span = config.grace;
-  if (opts.for !== undefined) {
-    try {
-      span = duration(opts.for);
-    } catch (why) {
-      throw new UsageError('--for', String(why));
-    }
-  }
-  if (span > MAX_MANUAL_MS) throw new UsageError('--for', `longer than ${MAX_MANUAL_MS / 86_400_000} days`, 'put a permanent client in mynetworks');
+  const span = grantSpan(opts.for, config.grace);
   const why = (await loadExclusions(config, createLogger('error'))).refuse(ip);
   if (why) throw new UsageError(ip, `not granted: ${why}`, 'popgate never grants such addresses; see exclude and mynetworks');
   if (!(await withStore(opts, (c) => grantShared(c, ip, span, who())))) {

@@ -63,31 +63,6 @@ export interface HistoryQuery {
   limit: number;
 }
 
-/** The parsed event behind an audit row: who, which server, and the log line (`file:line`). */
-export interface AuditContext {
-  user: string | null;
-  server: string;
-  protocol: Protocol | null;
-  origin: string;
-}
-
-/** An audit row as `popgate history` shows it. */
-export interface HistoryEntry extends AuditEntry {
-  id: number;
-  protocol: string | null;
-  origin: string | null;
-}
-
-/** Which rows `history` returns: the newest `limit` that match, oldest first. */
-export interface HistoryQuery {
-  ip?: string;
-  user?: string;
-  /** Rows at or after this time (ms). */
-  since?: number;
-  actions?: readonly string[];
-  limit: number;
-}
-
 /** What a login or logout did to one address's expiry (null: no grant row before / after). */
 export interface Change {
   ip: string;
