@@ -89,6 +89,17 @@ export async function publishIfNoDaemon(store: Store, config: Config): Promise<v
   const view = new GrantView(store, null);
   const p = cliMapPublisher(config, () => view.mapText(Date.now(), config.map_value));
   if (!p || (await daemonRunning(config))) return;
+  // A daemon of another database publishes this map: rebuilding it from ours would overwrite it.
+  const owner = await lockHolder(config.map!.path, 'map');
+  if (owner) {
+    throw new PopgateError(
+      'PUBLISH',
+      p.name,
+      `the change is stored in ${config.db}, but this map is published by another popgate daemon (pid ${owner.pid}) from another database`,
+      'give each database its own map, or act on the database that daemon uses (--db)',
+      { exitCode: EXIT.TEMPFAIL },
+    );
+  }
   try {
     await p.start();
   } catch (err) {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import Database from 'better-sqlite3';
+import { SqliteStore } from '../../src/grants/sqlite-store.js';
 import { CLI, cli, e2eSkip, isAccepted, isRelayDenied, mapLookup, RIG, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 import { loopbackAddress, pop3Login, smtpRcpt } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
@@ -83,6 +84,12 @@ suiteNeeding('lifecycle against real Postfix and Dovecot', skip, () => {
     assert.match(m.stderr, /another popgate daemon uses this map/);
     const src = await grantedSource(); // the first one still works
     assert.equal(mapLookup(src), 'OK');
+    // Nor may the CLI of the other database rebuild the map the first daemon publishes.
+    new SqliteStore(join(d.dir, 'other.sqlite')).close();
+    const r2 = cli(['revoke', '192.0.2.99', '--config', otherDb]);
+    assert.equal(r2.code, 75, r2.stderr);
+    assert.match(r2.stderr, new RegExp(`this map is published by another popgate daemon \\(pid ${d.child.pid}\\)`));
+    assert.equal(mapLookup(src), 'OK', "the map still holds the first daemon's grants");
     await d.stop();
   });
 
