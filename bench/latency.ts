@@ -28,12 +28,15 @@ export interface LatencyReport {
   /** Until the built map is renamed into place: what smtpd reads at its next lookup. */
   renamed: { quiet: LatencyCase; noisy: LatencyCase };
   policy: { quiet: LatencyCase; noisy: LatencyCase } | 'not built yet';
-  storm: { logins: number; seconds: number; builds: number; maxBuildsPossible: number; lastLoginToMapMs: number };
+  storm: { logins: number; seconds: number; writeSeconds: number; builds: number; maxBuildsPossible: number; lastLoginToMapMs: number; peakRssMb: number };
 }
 
 const TRIALS = 60;
 const WARMUP = 5;
 const NOISE_PER_SEC = 2000;
+/** The login storm: new addresses this fast, this long. */
+const STORM_PER_SEC = 10_000;
+const STORM_SECONDS = 10;
 const GIVE_UP_MS = 5000;
 const NOISE_CLIENTS = 300;
 
@@ -151,22 +154,39 @@ async function storm(r: Rig): Promise<LatencyReport['storm']> {
   const pub = r.daemon.publishers.find((p): p is MapPublisher => 'builds' in p)!;
   await r.daemon.settled();
   const before = pub.builds;
+  // New addresses at STORM_PER_SEC for STORM_SECONDS, written in 10 ms steps by the wall clock.
+  const logins = STORM_PER_SEC * STORM_SECONDS;
+  let peakRss = process.memoryUsage().rss;
   const t0 = performance.now();
-  const logins = 5000;
-  for (let i = 0; i < logins; i += 50) {
+  let written = 0;
+  while (written < logins) {
+    const due = Math.min(logins, Math.floor(((performance.now() - t0) / 1000) * STORM_PER_SEC));
     let text = '';
-    for (let j = i; j < i + 50; j++) text += r.gen.loginLine(Date.now(), 3_800_000 + j, j % 3 === 0) + '\n';
-    r.append(text);
-    await sleep(20);
+    for (; written < due; written++) text += r.gen.loginLine(Date.now(), 3_800_000 + written, written % 3 === 0) + '\n';
+    if (text) r.append(text);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    await sleep(10);
   }
   const tLast = performance.now();
+  const writeSeconds = (tLast - t0) / 1000;
   const lastIp = clientIp(3_800_000 + logins - 1, (logins - 1) % 3 === 0);
-  while ((await r.postmap.ask(lastIp)) !== 'OK' && performance.now() - tLast < 10_000) await r.watch.next(50);
+  while ((await r.postmap.ask(lastIp)) !== 'OK' && performance.now() - tLast < 30_000) {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    await r.watch.next(50);
+  }
   const lastLoginToMapMs = performance.now() - tLast;
   await r.daemon.settled();
   const seconds = (performance.now() - t0) / 1000;
   // With one build at a time, each at least a postmap run (~5 ms), more is impossible unless queued.
-  return { logins, seconds: round(seconds, 2), builds: pub.builds - before, maxBuildsPossible: Math.ceil((seconds * 1000) / 5) + 1, lastLoginToMapMs: round(lastLoginToMapMs, 1) };
+  return {
+    logins,
+    seconds: round(seconds, 2),
+    writeSeconds: round(writeSeconds, 2),
+    builds: pub.builds - before,
+    maxBuildsPossible: Math.ceil((seconds * 1000) / 5) + 1,
+    lastLoginToMapMs: round(lastLoginToMapMs, 1),
+    peakRssMb: round(peakRss / 1048576, 1),
+  };
 }
 
 export async function latencyChild(): Promise<LatencyReport> {
