@@ -15,6 +15,13 @@ export interface GeneratorOptions {
   /** Share of clients with an IPv6 address; a few more log in as `::ffff:a.b.c.d`. */
   ipv6Share?: number;
   host?: string;
+  /**
+   * Zipf exponent of how often each client logs in (0: all alike). Above 1 a few addresses (a
+   * NAT gateway, a webmail front end) log in most of the time and hold hundreds of open sessions.
+   */
+  zipf?: number;
+  /** A session ends up to this many lines after its login (longer: more sessions open at once). */
+  sessionLines?: number;
 }
 
 export interface GeneratorStats {
@@ -63,8 +70,29 @@ export class LogGenerator {
   private pid = 20000;
 
   constructor(options: GeneratorOptions) {
-    this.o = { loginShare: 0.04, ipv6Share: 0.3, host: 'mx1', ...options };
+    this.o = { loginShare: 0.04, ipv6Share: 0.3, host: 'mx1', zipf: 0, sessionLines: 2000, ...options };
     this.r = rng(options.seed);
+    if (this.o.zipf > 0) {
+      let sum = 0;
+      this.cumulative = Array.from({ length: this.o.clients }, (_, k) => (sum += 1 / (k + 1) ** this.o.zipf));
+    }
+  }
+
+  /** Zipf: the running sums of the clients' weights, searched with a uniform draw. */
+  private cumulative: number[] | null = null;
+
+  private clientNumber(): number {
+    const c = this.cumulative;
+    if (!c) return this.int(this.o.clients);
+    const x = this.r() * c[c.length - 1]!;
+    let lo = 0;
+    let hi = c.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (c[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private int(n: number): number {
@@ -105,7 +133,7 @@ export class LogGenerator {
   }
 
   private client(): { ip: string; canonical: string; lip: string } {
-    const i = this.int(this.o.clients);
+    const i = this.clientNumber();
     const v6 = (i * 7919) % 1000 < this.o.ipv6Share * 1000;
     const ip = clientIp(i, v6);
     // Dual-stack listeners log IPv4 clients as ::ffff:a.b.c.d; the map holds a.b.c.d.
@@ -167,7 +195,7 @@ export class LogGenerator {
       this.stats.grantedIps.add(canonical);
       const tail = proto === 'pop3' ? 'top=0/0, retr=1/345, del=0/1, size=329' : 'in=45 out=844 deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0';
       const how = this.r() < 0.8 ? 'Logged out' : 'Connection closed';
-      this.later(lineNo + 20 + this.int(2000), `dovecot: ${proto}(${user})<${mpid}><${session}>: Disconnected: ${how} ${tail}`, true);
+      this.later(lineNo + 20 + this.int(this.o.sessionLines), `dovecot: ${proto}(${user})<${mpid}><${session}>: Disconnected: ${how} ${tail}`, true);
       const tls = this.r() < 0.5 ? ', TLS' : '';
       return `dovecot: ${proto}-login: Login: user=<${user}>, method=${this.r() < 0.8 ? 'PLAIN' : 'LOGIN'}, rip=${ip}, lip=${lip}, mpid=${mpid}${tls}, session=<${session}>`;
     }

@@ -51,6 +51,8 @@ async function main(): Promise<void> {
     out.catchup = await catchup(lines, 'rfc3339', 3, log);
     log('catch-up (RFC 3164 stamps)…');
     out.catchup3164 = await catchup(lines, 'rfc3164', 1, log);
+    log('catch-up, live shape (Zipf clients, long sessions)…');
+    out.catchupLive = await catchup(lines, 'rfc3339', 1, log, 'live');
   }
   if (want('latency')) {
     log('login → grant latency…');

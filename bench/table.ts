@@ -40,6 +40,7 @@ export function printTable(out: Record<string, unknown>): void {
   const rows: Row[] = [];
   if (out.catchup) rows.push(...catchupRows(out.catchup as CatchupReport, `${n((out.catchup as CatchupReport).lines)} RFC 3339`));
   if (out.catchup3164) rows.push(...catchupRows(out.catchup3164 as CatchupReport, `${n((out.catchup3164 as CatchupReport).lines)} RFC 3164`));
+  if (out.catchupLive) rows.push(...catchupRows(out.catchupLive as CatchupReport, `${n((out.catchupLive as CatchupReport).lines)} live shape`));
   const l = out.latency as LatencyReport | undefined;
   if (l) {
     rows.push(...latencyRows('postmap -q OK', l.map, 20, 100));
