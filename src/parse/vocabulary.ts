@@ -7,8 +7,6 @@ export const IP = '[0-9A-Fa-f:.]{2,45}';
 export const SESSION_ID = '[A-Za-z0-9+/=_-]{1,64}';
 /** A SASL mechanism name. */
 export const MECH = '[A-Za-z0-9_-]{1,32}';
-/** A process id. */
-export const PID = '\\d{1,10}';
 /** A host name as a server writes it (reverse DNS or `unknown`); never trusted as an address. */
 export const HOSTNAME = '[A-Za-z0-9_.:-]{0,255}';
 /**
