@@ -29,8 +29,11 @@ after(() => {
   }
 });
 
-/** `pgsqlCf`: the pgsql: table file, written before Postfix starts (its processes open it once). */
-export async function startMta(name: string, pgsqlCf = 'hosts = inet:127.0.0.1:1\ndbname = none\nquery = SELECT 1\n'): Promise<Mta> {
+/**
+ * `pgsqlCf`: the pgsql: table file, written before Postfix starts (its processes open it once).
+ * `extra`: more `-o name=value` for one mode's smtpd (e.g. the pgsql one's ipc_timeout).
+ */
+export async function startMta(name: string, pgsqlCf = 'hosts = inet:127.0.0.1:1\ndbname = none\nquery = SELECT 1\n', extra: Partial<Record<Mode, string>> = {}): Promise<Mta> {
   const dir = mkdtempSync(`/tmp/popgate-${name}-`);
   chmodSync(dir, 0o755); // postfix's processes must reach the map and the pgsql file
   const port = { policy: await freePort(), socketmap: await freePort(), pgsql: await freePort(), map: await freePort() };
@@ -42,7 +45,9 @@ export async function startMta(name: string, pgsqlCf = 'hosts = inet:127.0.0.1:1
     pgsql: `check_client_access,proxy:pgsql:${m.pgsqlCf}`,
     map: `check_client_access,hash:${m.map}`,
   };
-  const services = (Object.keys(port) as Mode[]).map((k) => `127.0.0.1:${port[k]}/inet=127.0.0.1:${port[k]} inet n - y - - smtpd -o smtpd_relay_restrictions=${rr(checks[k])}`);
+  const services = (Object.keys(port) as Mode[]).map(
+    (k) => `127.0.0.1:${port[k]}/inet=127.0.0.1:${port[k]} inet n - y - - smtpd -o smtpd_relay_restrictions=${rr(checks[k])}${extra[k] ? ` ${extra[k]}` : ''}`,
+  );
   execFileSync(
     'bash',
     [

@@ -101,9 +101,9 @@ export async function imapSession(source: string, user: string, pass: string, po
   };
 }
 
-/** One SMTP session to RCPT from `source`; resolves with the RCPT reply (e.g. `250 2.1.5 Ok`). */
-export async function smtpRcpt(source: string, port = 2525, rcpt = 'user@example.net', host = '127.0.0.1'): Promise<string> {
-  const { conv, greeting } = await open(host, port, source, smtpDone);
+/** One SMTP session to RCPT from `source`; resolves with the RCPT reply (e.g. `250 2.1.5 Ok`). `timeoutMs`: per reply. */
+export async function smtpRcpt(source: string, port = 2525, rcpt = 'user@example.net', host = '127.0.0.1', timeoutMs = 5000): Promise<string> {
+  const { conv, greeting } = await open(host, port, source, smtpDone, timeoutMs);
   try {
     if (!greeting[greeting.length - 1]!.startsWith('220')) return greeting.join(' ');
     await conv.send('EHLO probe.example');
