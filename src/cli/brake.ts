@@ -1,9 +1,12 @@
 // `popgate brake` and `popgate release`: the emergency brake by hand. The brake revokes every
 // grant, makes the map empty and live answers "not granted", and stops granting until release.
+// With `store = postgresql://…` they act on the shared store, on every host.
 import type { Command } from 'commander';
 import { StoreError } from '../core/errors.js';
 import { applyBrake, brakeState, describeBrake, releaseBrake } from '../grants/brake.js';
+import { brakeOf } from '../multihost/pg-admin.js';
 import { act, configFrom, daemonRunning, openStore, publishIfNoDaemon, who, withCommon, type CommonOptions } from './common.js';
+import { runShared, withStore } from './store.js';
 
 /**
  * The brake must not fail because the daemon's batch held the database for a moment (a read
@@ -27,6 +30,12 @@ export function register(program: Command): void {
     .action((opts: CommonOptions & { reason: string; status?: boolean }) =>
       act(async () => {
         const config = configFrom(opts);
+        if (config.store && !opts.status) return runShared(config, 'brake', '', opts);
+        if (config.store) {
+          const b = await withStore(config, brakeOf);
+          process.stdout.write(b ? `emergency brake ON since ${b.since.toISOString()} by ${b.by}: ${b.reason}\n` : 'emergency brake off\n');
+          return b ? 1 : 0;
+        }
         const store = openStore(config, opts.status ? 'read' : 'write');
         try {
           if (opts.status) {
@@ -50,6 +59,7 @@ export function register(program: Command): void {
   withCommon(program.command('release').description('release the emergency brake: logins grant again')).action((opts: CommonOptions) =>
     act(async () => {
       const config = configFrom(opts);
+      if (config.store) return runShared(config, 'release', '', {});
       const store = openStore(config, 'write');
       try {
         const was = await retry(() => releaseBrake(store, Date.now(), who()));

@@ -1,4 +1,5 @@
-// list, grant, revoke, flush: act on the store the daemon uses.
+// list, grant, revoke, flush: act on the store the daemon uses (with `store = postgresql://…`,
+// the shared one, as `popgate store …` does).
 import type { Command } from 'commander';
 import { UnavailableError, UsageError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
@@ -8,6 +9,7 @@ import { BRAKE_ON, GrantView } from '../grants/view.js';
 import { downNotice, mapContents } from '../publish/published-map.js';
 import { grantSpan, ipArg, MAX_MANUAL_MS } from './args.js';
 import { act, configFrom, daemonRunning, openStore, publishIfNoDaemon, who, withCommon, type CommonOptions } from './common.js';
+import { runShared } from './store.js';
 
 function relative(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -22,6 +24,7 @@ export function register(program: Command): void {
     .action((opts: CommonOptions & { json?: boolean }) =>
       act(async () => {
         const config = configFrom(opts);
+        if (config.store) return runShared(config, 'list', '', opts);
         const store = openStore(config, 'read');
         try {
           const now = Date.now();
@@ -71,6 +74,7 @@ export function register(program: Command): void {
       act(async () => {
         const ip = ipArg(ipText);
         const config = configFrom(opts);
+        if (config.store) return runShared(config, 'grant', ip, opts);
         const span = grantSpan(opts.for, config.grace);
         const store = openStore(config, 'write');
         try {
@@ -92,6 +96,7 @@ export function register(program: Command): void {
     act(async () => {
       const ip = ipArg(ipText);
       const config = configFrom(opts);
+      if (config.store) return runShared(config, 'revoke', ip, {});
       const store = openStore(config, 'write');
       try {
         const found = store.revoke(ip, Date.now(), who());
@@ -106,6 +111,7 @@ export function register(program: Command): void {
   withCommon(program.command('flush').description('end every grant now')).action((opts: CommonOptions) =>
     act(async () => {
       const config = configFrom(opts);
+      if (config.store) return runShared(config, 'flush', '', {});
       const store = openStore(config, 'write');
       try {
         const n = store.flush(Date.now(), who());

@@ -10,6 +10,7 @@ import { act, withCommon, type CommonOptions } from './common.js';
 interface RunOptions extends CommonOptions {
   log: string[];
   map?: string;
+  store?: string;
   policy?: string;
   socketmap?: string;
   grace?: string;
@@ -24,6 +25,7 @@ function overrides(opts: RunOptions): Partial<Record<keyof Config, string>> {
   if (opts.log.length) o.log = opts.log.join(' ');
   if (opts.db) o.db = opts.db;
   if (opts.map) o.map = opts.map;
+  if (opts.store) o.store = opts.store;
   if (opts.policy) o.policy = opts.policy;
   if (opts.socketmap) o.socketmap = opts.socketmap;
   if (opts.grace) o.grace = opts.grace;
@@ -36,6 +38,7 @@ export function register(program: Command): void {
   withCommon(program.command('run').description('follow the logs and publish grants (the daemon)'))
     .option('-l, --log <path>', 'log file to follow, - for standard input (repeatable)', collect, [] as string[])
     .option('--map <type:path>', 'access map to publish, e.g. hash:/var/lib/popgate/map/popgate, or none')
+    .option('--store <url>', 'the shared store of several hosts, postgresql://USER@HOST:PORT/DB (password from ~/.pgpass or PGPASSFILE), or sqlite')
     .option('--policy <addr>', 'answer check_policy_service on unix:/PATH or inet:127.0.0.1:PORT')
     .option('--socketmap <addr>', 'answer socketmap lookups on unix:/PATH or inet:127.0.0.1:PORT')
     .option('--grace <duration>', 'how long a login grants relay, e.g. 30m')

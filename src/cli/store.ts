@@ -3,6 +3,7 @@
 // applies within a second. `--store URL` or the config's store; the password never on the line.
 import { Argument, type Command } from 'commander';
 import type pg from 'pg';
+import type { Config } from '../config/schema.js';
 import { ConfigError, UnavailableError, UsageError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { loadExclusions } from '../grants/exclusions.js';
@@ -12,23 +13,27 @@ import { migratePg, PG_SCHEMA_VERSION, pgSchemaVersion, READER_TABLES, requireSc
 import { grantSpan, ipArg } from './args.js';
 import { act, configFrom, who, withCommon, type CommonOptions } from './common.js';
 
-interface StoreOptions extends CommonOptions {
-  store?: string;
+/** What the actions read besides the config (the plain verbs pass theirs: `popgate list --json`). */
+export interface SharedOptions {
   reader?: string;
   json?: boolean;
   for?: string;
-  reason: string;
+  reason?: string;
 }
 
-function storeConfig(opts: StoreOptions) {
+interface StoreOptions extends CommonOptions, SharedOptions {
+  store?: string;
+}
+
+function storeConfig(opts: StoreOptions): Config {
   const config = configFrom(opts, opts.store ? { store: opts.store } : {});
   if (!config.store) throw new ConfigError('store', 'is sqlite: there is no shared store to act on', 'set store = postgresql://USER@HOST:PORT/DB in the config, or give --store URL');
-  return { config, url: config.store };
+  return config;
 }
 
 /** Opens the store, checks its schema (unless migrating), runs `fn`, closes. */
-async function withStore<T>(opts: StoreOptions, fn: (c: pg.Client, url: string) => Promise<T>, check = true): Promise<T> {
-  const { url } = storeConfig(opts);
+export async function withStore<T>(config: Config, fn: (c: pg.Client, url: string) => Promise<T>, check = true): Promise<T> {
+  const url = config.store!;
   const c = await connectPg(url, DEFAULT_TIMEOUTS, 'cli');
   try {
     if (check) await requireSchema(c, url);
@@ -39,7 +44,7 @@ async function withStore<T>(opts: StoreOptions, fn: (c: pg.Client, url: string) 
 }
 
 const ACTIONS = ['migrate', 'status', 'list', 'grant', 'revoke', 'flush', 'brake', 'release'] as const;
-type Action = (typeof ACTIONS)[number];
+export type Action = (typeof ACTIONS)[number];
 const out = (s: string) => process.stdout.write(s);
 
 async function status(c: pg.Client, url: string, reader?: string): Promise<number> {
@@ -72,25 +77,22 @@ async function list(c: pg.Client, json: boolean): Promise<void> {
   else for (const g of grants) out(`${g.ip}\t${g.expiresAt.toISOString()}\t${g.user ?? '-'}\t${g.writers.join(',')}\n`);
 }
 
-async function grant(ip: string, opts: StoreOptions): Promise<void> {
-  const { config } = storeConfig(opts);
+async function grant(ip: string, config: Config, opts: SharedOptions): Promise<void> {
   const span = grantSpan(opts.for, config.grace);
   const why = (await loadExclusions(config, createLogger('error'))).refuse(ip);
   if (why) throw new UsageError(ip, `not granted: ${why}`, 'popgate never grants such addresses; see exclude and mynetworks');
-  if (!(await withStore(opts, (c) => grantShared(c, ip, span, who())))) {
+  if (!(await withStore(config, (c) => grantShared(c, ip, span, who())))) {
     throw new UnavailableError(ip, 'not granted: the emergency brake is on in the shared store', 'popgate store release ends it');
   }
   out(`granted ${ip} for ${Math.round(span / 1000)}s on every host\n`);
 }
 
-async function run(action: Action, ipText: string | undefined, opts: StoreOptions): Promise<number | undefined> {
-  const needsIp = action === 'grant' || action === 'revoke';
-  if (needsIp !== (ipText !== undefined)) throw new UsageError(`store ${action}`, needsIp ? 'needs an IP address' : 'takes no address', 'see popgate store --help');
-  const ip = needsIp ? ipArg(ipText!) : '';
+/** One action on the shared store of `config` (its `store` set): `popgate store …`, and the plain verbs when `store =` is set. */
+export async function runShared(config: Config, action: Action, ip: string, opts: SharedOptions): Promise<number> {
   switch (action) {
     case 'migrate':
       return withStore(
-        opts,
+        config,
         async (c, url) => {
           const m = await migratePg(c, url, opts.reader);
           out(
@@ -101,32 +103,38 @@ async function run(action: Action, ipText: string | undefined, opts: StoreOption
         false,
       );
     case 'status':
-      return withStore(opts, (c, url) => status(c, url, opts.reader), false);
+      return withStore(config, (c, url) => status(c, url, opts.reader), false);
     case 'list':
-      await withStore(opts, (c) => list(c, opts.json ?? false));
+      await withStore(config, (c) => list(c, opts.json ?? false));
       return 0;
     case 'grant':
-      await grant(ip, opts);
+      await grant(ip, config, opts);
       return 0;
     case 'revoke': {
-      const found = await withStore(opts, (c) => revokeShared(c, ip, who()));
+      const found = await withStore(config, (c) => revokeShared(c, ip, who()));
       out(found ? `revoked ${ip} on every host\n` : `${ip} had no grant (a login from before now will not grant it)\n`);
       return 0;
     }
     case 'flush':
-      out(`flushed ${await withStore(opts, (c) => flushShared(c, who()))} grant(s) on every host\n`);
+      out(`flushed ${await withStore(config, (c) => flushShared(c, who()))} grant(s) on every host\n`);
       return 0;
     case 'brake': {
-      const r = await withStore(opts, (c) => brakeShared(c, who(), opts.reason.replace(/\s+/g, ' ').slice(0, 200)));
+      const r = await withStore(config, (c) => brakeShared(c, who(), (opts.reason ?? 'applied by hand').replace(/\s+/g, ' ').slice(0, 200)));
       out(`${r.already ? 'emergency brake was already on' : 'emergency brake ON on every host'}: ${r.revoked} grant(s) revoked; nothing is granted until "popgate store release"\n`);
       return 0;
     }
     case 'release': {
-      const was = await withStore(opts, (c) => releaseShared(c));
+      const was = await withStore(config, (c) => releaseShared(c));
       out(was ? `emergency brake released (applied ${was.since.toISOString()} by ${was.by}); the next logins grant again\n` : 'the emergency brake was not on\n');
       return 0;
     }
   }
+}
+
+function run(action: Action, ipText: string | undefined, opts: StoreOptions): Promise<number> {
+  const needsIp = action === 'grant' || action === 'revoke';
+  if (needsIp !== (ipText !== undefined)) throw new UsageError(`store ${action}`, needsIp ? 'needs an IP address' : 'takes no address', 'see popgate store --help');
+  return runShared(storeConfig(opts), action, needsIp ? ipArg(ipText!) : '', opts);
 }
 
 export function register(program: Command): void {
