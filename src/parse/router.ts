@@ -27,6 +27,7 @@ export class Router {
   private readonly allNeedles: string[];
   private readonly byTag = new Map<string, ParserSpec[]>();
   private readonly byTagPrefix: { prefix: string; spec: ParserSpec }[] = [];
+  private readonly byTagPattern: ParserSpec[];
   private readonly untagged: ParserSpec[];
   /** Drops lines of programs no parser reads before any other work (the hot path's first step). */
   private readonly tagFilter: TagFilter;
@@ -45,6 +46,7 @@ export class Router {
       for (const prefix of spec.tagPrefixes ?? []) this.byTagPrefix.push({ prefix, spec });
     }
     this.untagged = specs.filter((s) => s.untagged);
+    this.byTagPattern = specs.filter((s) => s.tagPattern);
     this.tagFilter = new TagFilter(specs);
   }
 
@@ -85,9 +87,12 @@ export class Router {
 
   private candidates(prefix: Prefix, syslog: boolean): ParserSpec[] | undefined {
     if (prefix.tag === null) return syslog ? undefined : this.untagged;
-    const exact = this.byTag.get(prefix.tag);
-    if (exact || this.byTagPrefix.length === 0) return exact;
-    const found = this.byTagPrefix.filter((p) => prefix.tag!.startsWith(p.prefix)).map((p) => p.spec);
-    return found.length ? found : undefined;
+    const tag = prefix.tag;
+    const exact = this.byTag.get(tag);
+    if (exact) return exact;
+    const found = this.byTagPrefix.filter((p) => tag.startsWith(p.prefix)).map((p) => p.spec);
+    if (found.length) return found;
+    const matching = this.byTagPattern.filter((s) => s.tagPattern!.test(tag));
+    return matching.length ? matching : undefined;
   }
 }

@@ -41,6 +41,11 @@ export interface ParserSpec {
   /** Tags that start with one of these are read too (Cyrus: `cyrus/pop3`, `cyrus/imaps`, …). */
   tagPrefixes?: readonly string[];
   /**
+   * Any other tag that matches this anchored pattern is read too, when no parser names it exactly or
+   * by prefix (Cyrus: `<syslog_prefix>/<service>`, both chosen by the admin: `cyrus/inst1/imap`, `mx2/pop3s`).
+   */
+  tagPattern?: RegExp;
+  /**
    * Who may write this parser's lines where the log records the writer (journald's JSON, the
    * trusted rsyslog file): see writer.ts. An entry whose writer is not one of these grants nothing,
    * whatever its tag says (`logger -t dovecot …`).

@@ -24,6 +24,8 @@ export class TagFilter {
   /** For each exact tag, the keywords of the parsers that read it (the engine's needles). */
   private readonly needles = new Map<string, string[]>();
   private readonly prefixes = new Map<number, string[]>();
+  /** Keywords of the parsers that also read tags matching a pattern: a line of another tag holding one goes the full way. */
+  private readonly patternNeedles: string[];
   /** Tags and prefixes shorter than three characters, checked on every line. */
   private readonly short: { text: string; exact: boolean }[] = [];
 
@@ -43,6 +45,7 @@ export class TagFilter {
       }
       for (const p of s.tagPrefixes ?? []) add(this.prefixes, p, false);
     }
+    this.patternNeedles = [...new Set(specs.filter((s) => s.tagPattern).flatMap((s) => s.needles))];
   }
 
   /** True when the line is a syslog line (RFC 3164 or 3339 stamp, host, tag) whose tag no parser reads. */
@@ -77,6 +80,8 @@ export class TagFilter {
     const prefixes = this.prefixes.get(k);
     if (prefixes) for (let i = 0; i < prefixes.length; i++) if (line.startsWith(prefixes[i]!, start)) return false;
     for (const s of this.short) if (s.exact ? this.isTag(line, start, s.text) : line.startsWith(s.text, start)) return false;
+    // A tag only a pattern can claim (Cyrus's `<syslog_prefix>/<service>`): the keywords decide, the router the tag.
+    for (let i = 0; i < this.patternNeedles.length; i++) if (line.includes(this.patternNeedles[i]!, start)) return false;
     return true;
   }
 

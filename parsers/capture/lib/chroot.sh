@@ -29,6 +29,7 @@ chroot_prepare() {
     command -v debootstrap >/dev/null || apt-get install -y -q debootstrap >/dev/null
     local base=$CAPTURE_BASE/base
     [[ $CAPTURE_SUITE == bookworm ]] || base=$CAPTURE_BASE/base-$CAPTURE_SUITE
+    mkdir -p "$CAPTURE_BASE"
     if [[ ! -x $base/usr/bin/apt-get ]]; then
       debootstrap --variant=minbase --include=rsyslog,python3,procps,openssl,ca-certificates \
         "$CAPTURE_SUITE" "$base" "$CAPTURE_MIRROR" >"$CAPTURE_BASE/debootstrap.log" 2>&1 ||
