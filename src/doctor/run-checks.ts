@@ -8,6 +8,7 @@ import { error, type Finding } from './finding.js';
 import { checkLogs } from './logs.js';
 import { checkBrake, checkDb, checkGrace, checkMynetworks } from './popgate-side.js';
 import { readPostfix } from './postfix-view.js';
+import { checkSharedStore } from './shared-store.js';
 import { targets } from './targets.js';
 import { checkWiring } from './wiring.js';
 
@@ -37,6 +38,7 @@ export async function runChecks(input: DoctorInput): Promise<Finding[]> {
     ...checkLogs(config),
     ...checkDb(config),
     ...checkBrake(config),
+    ...(await checkSharedStore(config)),
     ...(await checkDaemon(config)),
     ...checkGrace(config),
   ];
