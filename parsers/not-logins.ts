@@ -102,6 +102,22 @@ export const NOT_LOGINS: readonly NotLoginRule[] = [
     tagPrefixes: ['perdition.'],
     pattern: anchored(`Auth: ${REST} status="(?!ok")[^"]{0,100}"`),
   },
+  {
+    server: 'perdition',
+    id: 'connect-1x',
+    reason: 'perdition 1.x: the client sent a name and password, not yet checked by the back-end (its `Closing:` line proves the login)',
+    tags: ['perdition'],
+    tagPrefixes: ['perdition.'],
+    pattern: anchored(`Connect: ${IP}->${IP} user="${REST}" server="[^" ]{0,255}" port="[^" ]{0,16}"`),
+  },
+  {
+    server: 'perdition',
+    id: 'fail-1x',
+    reason: 'perdition 1.x: the back-end refused the password',
+    tags: ['perdition'],
+    tagPrefixes: ['perdition.'],
+    pattern: anchored(`Fail reauthentication for user ${REST}`),
+  },
   // vpopmail
   {
     server: 'vchkpw',

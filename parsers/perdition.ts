@@ -6,6 +6,11 @@
 // the formats perdition documents and pop-before-smtp-conf.pl; the 2.2 form is a real capture
 // (parsers/capture/perdition.sh). Each session is one child process: `Closing session:` from the
 // same pid ends it.
+// perdition 1.x before status= (1.0–1.9, written from its perdition.c): `Connect: CLIENT->LOCAL
+// user="U" server="S" port="P"` is logged when the client has sent USER/PASS, BEFORE the back-end
+// checks the password, so it never grants. The child leaves its retry loop only after the back-end
+// accepted the login, and logs `Closing: CLIENT->LOCAL user=U READ WRITTEN` when that session ends:
+// the only line of these versions that proves a login, so it grants (at the session's end).
 import type { ParserSpec } from '../src/parse/spec.js';
 import { anchored, IP, USER_TEXT } from '../src/parse/vocabulary.js';
 
@@ -21,7 +26,7 @@ export const perdition: ParserSpec = {
   tagPrefixes: ['perdition.', 'perdition-'],
   // perdition.pop3s and the rest are links to one binary; _EXE names the binary itself.
   writers: { exes: ['/usr/sbin/perdition', '/usr/local/sbin/perdition'], units: ['perdition.service', 'perdition@'] },
-  needles: ['Auth: ', 'Closing session: '],
+  needles: ['Auth: ', 'Closing session: ', 'Closing: '],
   sessionFromPid: true,
   rules: [
     {
@@ -37,6 +42,8 @@ export const perdition: ParserSpec = {
         'server="[^" ]{0,255}" protocol=(?<proto>POP3S?|IMAP4S?|MANAGESIEVE) server-secure=[a-z]{1,16} status="ok"',
       ),
     },
+    // 1.x: the name sits between the address and the two byte counts, the line's last fields.
+    { id: 'login-1x-closing', kind: 'login', pattern: anchored(`Closing: ${CLIENT_OLD} user=(?<user>${USER_TEXT}) \\d{1,20} \\d{1,20}`) },
     {
       id: 'logout',
       kind: 'logout',
