@@ -1,6 +1,6 @@
 // `npm run bench`: catch-up throughput, login → grant latency, publish time, memory and lookups.
 // Prints a table and writes bench/out/latest.json. Each measurement runs in its own Node process.
-// Arguments: section names to run only those (catchup latency publish memory); BENCH_LINES=N
+// Arguments: section names to run only those (catchup latency publish memory multihost); BENCH_LINES=N
 // for a smaller catch-up file.
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { catchup, pipelineChild, scanChild } from './catchup.js';
 import { latencyChild, type LatencyReport } from './latency.js';
 import { lookupsChild, memory, memoryChild } from './memory.js';
+import { type MultihostReport, multihostChild } from './multihost.js';
 import { publishChild, type PublishReport } from './publish.js';
 import { printTable } from './table.js';
 import { load, runChild, tempDir } from './util.js';
@@ -20,6 +21,7 @@ const CHILDREN: Record<string, (args: string[]) => Promise<unknown>> = {
   publish: () => publishChild(),
   memory: ([log, dir, phase]) => memoryChild(log!, dir!, phase!),
   lookups: ([kind, address]) => lookupsChild(kind!, address!),
+  multihost: () => multihostChild(),
 };
 
 async function child(name: string, args: string[]): Promise<void> {
@@ -70,6 +72,12 @@ async function main(): Promise<void> {
     } finally {
       tmp.cleanup();
     }
+  }
+  if (want('multihost')) {
+    log('several hosts (PostgreSQL, two popgate, a private Postfix)…');
+    const h = await runChild<MultihostReport>('multihost', [], 300_000);
+    if ('skipped' in h) log(`several hosts: skipped: ${h.skipped}`);
+    out.multihost = h;
   }
   machine.loadBefore += ` → after ${load()}`;
   out.seconds = Math.round((Date.now() - started) / 1000);

@@ -2,6 +2,7 @@
 import type { CatchupReport } from './catchup.js';
 import type { LatencyCase, LatencyReport } from './latency.js';
 import type { MemoryReport } from './memory.js';
+import type { MultihostReport } from './multihost.js';
 import type { PublishReport } from './publish.js';
 
 type Row = [string, string, string, string];
@@ -78,6 +79,14 @@ export function printTable(out: Record<string, unknown>): void {
     rows.push(['store lookups', `${n(m.storeLookupsPerSec)} /s`, '', '']);
     rows.push(['policy lookups (4 connections)', typeof m.policyLookupsPerSec === 'number' ? `${n(m.policyLookupsPerSec)} /s` : `policy: ${m.policyLookupsPerSec}`, '', '']);
     rows.push(['socketmap lookups (4 connections)', typeof m.socketmapLookupsPerSec === 'number' ? `${n(m.socketmapLookupsPerSec)} /s` : `socketmap: ${m.socketmapLookupsPerSec}`, '', '']);
+  }
+  const h = out.multihost as MultihostReport | undefined;
+  if (h && 'skipped' in h) rows.push(['several hosts', `skipped: ${h.skipped}`, '', '']);
+  else if (h) {
+    for (const [mode, s] of Object.entries(h.modes)) rows.push([`several hosts: SMTP session to RCPT 250, ${mode}`, `${n(s.perSec)} /s, p50 ${s.p50} ms, p99 ${s.p99} ms`, '', '']);
+    rows.push(['several hosts: login on A → 250 on B', `p50 ${h.loginToRelay.p50} ms, p99 ${h.loginToRelay.p99} ms (n=${h.loginToRelay.n})`, '', '']);
+    rows.push(['several hosts: reader view lookups (10k grants)', `${n(h.viewLookupsPerSec)} /s`, '', '']);
+    rows.push(['several hosts: pgsql: query alone (10k grants)', `${n(h.pgsqlQuery.perSec)} /s, p50 ${h.pgsqlQuery.p50} ms, p99 ${h.pgsqlQuery.p99} ms`, '', '']);
   }
   const machine = out.machine as { cpus: number; cpu: string; node: string; postfix: string; sqlite: string; loadBefore: string };
   const head: Row = ['measure', 'result', 'target', 'met'];
