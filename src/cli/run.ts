@@ -5,6 +5,8 @@ import type { Config } from '../config/schema.js';
 import { describe, type PopgateError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { Daemon } from '../daemon/daemon.js';
+import { judgeDovecot, readDovecot } from '../doctor/dovecot.js';
+import { formatFinding } from '../doctor/finding.js';
 import { act, withCommon, type CommonOptions } from './common.js';
 
 interface RunOptions extends CommonOptions {
@@ -51,6 +53,9 @@ export function register(program: Command): void {
         const config = read();
         const logger = createLogger(config.log_level);
         process.umask(0o022);
+        // What the running Dovecot writes, said once: a login format popgate cannot read is never silent.
+        const dovecot = await readDovecot();
+        if (dovecot) for (const f of judgeDovecot(dovecot, config.log)) if (f.level !== 'ok') logger.warn(formatFinding(f).replace(/^warning: |^error: /, ''));
         let fatal: PopgateError | null = null;
         let stop: (why: string) => void = () => {};
         const daemon = await Daemon.start(config, logger, (err) => {

@@ -3,6 +3,7 @@
 import type { Config } from '../config/schema.js';
 import { describe, PopgateError } from '../core/errors.js';
 import { checkDaemon } from './daemon-state.js';
+import { judgeDovecot, readDovecot } from './dovecot.js';
 import { checkDistinct, checkMap, checkSocket } from './files.js';
 import { error, type Finding } from './finding.js';
 import { checkLogs } from './logs.js';
@@ -36,10 +37,17 @@ export async function runChecks(input: DoctorInput): Promise<Finding[]> {
     ...(await checkSocket('socketmap', config.socketmap, config, pf)),
     ...checkMynetworks(pf),
     ...checkLogs(config),
+    ...(await dovecotChecks(config)),
     ...checkDb(config),
     ...checkBrake(config),
     ...(await checkSharedStore(config)),
     ...(await checkDaemon(config)),
     ...checkGrace(config),
   ];
+}
+
+/** Dovecot's own settings, when this host has Dovecot. */
+async function dovecotChecks(config: Config): Promise<Finding[]> {
+  const d = await readDovecot();
+  return d ? judgeDovecot(d, config.log) : [];
 }

@@ -16,7 +16,10 @@ describe('CLI arguments', () => {
     assert.equal(grantSpan(undefined, 1_800_000), 1_800_000);
     assert.equal(grantSpan('2h', 1_800_000), 7_200_000);
     assert.equal(grantSpan('7d', 1_800_000), MAX_MANUAL_MS);
-    assert.throws(() => grantSpan('8d', 1_800_000), (e: unknown) => e instanceof UsageError && /longer than 7 days/.test(e.message));
+    assert.throws(
+      () => grantSpan('8d', 1_800_000),
+      (e: unknown) => e instanceof UsageError && /longer than 7 days/.test(e.message),
+    );
     assert.throws(() => grantSpan('soon', 1_800_000), UsageError);
   });
 });

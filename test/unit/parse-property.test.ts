@@ -42,6 +42,14 @@ const T: Template[] = [
   { parser: 'qpopper', lines: (u, ip) => [`Nov 25 10:00:00 mx qpopper[51]: Stats: ${u} 0 0 1 20 client.example.net ${ip}`] },
   { parser: 'vchkpw', lines: (u, ip) => [`Nov 25 10:00:00 mx vpopmail[60]: vchkpw-pop3: (PLAIN) login success ${u}@example.org:${ip}`] },
   { parser: 'vmpop3d', total: 256, lines: (u, ip) => [`Nov 25 10:00:00 mx vm-pop3d[70]: User ${u} logged in from ${ip}`] },
+  { parser: 'vmpop3d', lines: (u, ip) => [`Nov 25 10:00:00 mx vm-pop3d[71]: User '${u}' logged in from ${ip}`] },
+  // Services the admin named in cyrus.conf, with an instance prefix.
+  { parser: 'cyrus', total: 256, lines: (u, ip) => [`Nov 25 10:00:00 mx cyrus/inst1/imap[79]: login: [${ip}] ${u} plaintext User logged in SESSIONID=<inst1-79-1>`] },
+  { parser: 'cyrus', lines: (u, ip) => [`Nov 25 10:00:00 mx imapalt[79]: login: client.example.net [${ip}] ${u} plaintext User logged in SESSIONID=<mx-79-2>`] },
+  // perdition 1.x: only the end of an accepted session proves the login.
+  { parser: 'perdition', lines: (u, ip) => [`Nov 25 10:00:00 mx perdition[81]: Closing: ${ip}->192.0.2.1 user=${u} 1290 45`] },
+  // UW lines passed on without a syslog host.
+  { parser: 'uw', lines: (u, ip) => [`Nov 25 10:00:00 ipop3d[42]: Login user=${u} host=client.example.net [${ip}] nmsgs=1/1`] },
   {
     parser: 'perdition',
     total: 256,
