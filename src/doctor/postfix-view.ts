@@ -28,7 +28,16 @@ export interface PostfixView {
 }
 
 export const RESTRICTION_LISTS = ['smtpd_client_restrictions', 'smtpd_helo_restrictions', 'smtpd_sender_restrictions', 'smtpd_relay_restrictions', 'smtpd_recipient_restrictions'] as const;
-const WANTED = [...RESTRICTION_LISTS, 'queue_directory', 'mail_version', 'mynetworks', 'smtpd_policy_service_default_action', 'smtpd_policy_service_timeout', 'smtpd_restriction_classes'];
+const WANTED = [
+  ...RESTRICTION_LISTS,
+  'queue_directory',
+  'mail_version',
+  'mynetworks',
+  'smtpd_policy_service_default_action',
+  'smtpd_policy_service_timeout',
+  'smtpd_restriction_classes',
+  'ipc_timeout',
+];
 
 export async function readPostfix(postconf: string, configDir: string | null): Promise<PostfixView> {
   const base = configDir ? ['-c', configDir] : [];

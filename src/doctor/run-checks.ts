@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import { describe, PopgateError } from '../core/errors.js';
 import { checkDaemon } from './daemon-state.js';
 import { judgeDovecot, readDovecot } from './dovecot.js';
+import { checkPgsqlTables } from './pgsql-table.js';
 import { checkDistinct, checkMap, checkSocket } from './files.js';
 import { error, type Finding } from './finding.js';
 import { checkLogs } from './logs.js';
@@ -36,6 +37,7 @@ export async function runChecks(input: DoctorInput): Promise<Finding[]> {
     ...(await checkSocket('policy', config.policy, config, pf)),
     ...(await checkSocket('socketmap', config.socketmap, config, pf)),
     ...checkMynetworks(pf),
+    ...checkPgsqlTables(pf),
     ...checkLogs(config),
     ...(await dovecotChecks(config)),
     ...checkDb(config),
