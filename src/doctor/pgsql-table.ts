@@ -7,13 +7,7 @@ import { IPC_TIMEOUT_S, pgsqlQuery } from '../multihost/pgsql-map.js';
 import { error, ok, warning, type Finding } from './finding.js';
 import { type PostfixView, RESTRICTION_LISTS } from './postfix-view.js';
 import { restrictions } from './restrictions.js';
-
-/** A Postfix time value (`3600s`, `10s`, `1h`, bare seconds) in seconds, or null. */
-function seconds(v: string): number | null {
-  const m = /^(\d+)([smhdw]?)$/.exec(v.trim());
-  if (!m) return null;
-  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as '' | 's']!;
-}
+import { postfixSeconds } from './wiring.js';
 
 function judgeFile(file: string, text: string, proxied: boolean): Finding[] {
   const out: Finding[] = [];
@@ -54,7 +48,7 @@ export function checkPgsqlTables(pf: PostfixView): Finding[] {
         if (!text.includes('popgate_grants')) continue; // a table of someone else's
         if (!files.has(file)) out.push(...judgeFile(file, text, m[1] !== undefined));
         files.add(file);
-        const ipc = seconds(pf.value(s, 'ipc_timeout'));
+        const ipc = postfixSeconds(pf.value(s, 'ipc_timeout'));
         if (ipc !== null && ipc > 60) {
           out.push(
             warning(

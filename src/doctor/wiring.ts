@@ -21,7 +21,7 @@ export function fixLines(s: SmtpdService, name: ListName, list: readonly Restric
 }
 
 /** A Postfix time value (`100s`, `5m`, `100`) in seconds. */
-function postfixSeconds(v: string): number | null {
+export function postfixSeconds(v: string): number | null {
   const m = /^(\d+)([smhdw]?)$/.exec(v.trim());
   if (!m) return null;
   return Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 } as Record<string, number>)[m[2]!]!;
