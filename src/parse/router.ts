@@ -69,7 +69,10 @@ export class Router {
     const syslog = prefix.host !== null;
     let candidates = this.candidates(prefix, syslog);
     if (!candidates) return { why: prefix.tag ? `program ${prefix.tag} has no parser` : 'no program tag' };
-    if (!candidates.some((s) => hasNeedle(prefix.body, s.needles))) return { why: 'no parser keyword' };
+    if (!candidates.some((s) => hasNeedle(prefix.body, s.needles))) {
+      // A tag only a parser's name pattern took (Cyrus services the admin named) is no parser's program.
+      return { why: prefix.tag === null || this.claims(prefix.tag) ? 'no parser keyword' : `program ${prefix.tag} has no parser` };
+    }
     if (state.syslog === null) state.syslog = syslog;
     else if (state.syslog !== syslog) return { why: 'line format differs from the rest of this log' };
     if (prefix.writer !== null) {
@@ -83,6 +86,11 @@ export class Router {
       if (!candidates.length) return { why: `not written by the server that tag ${prefix.tag} names: ${refused}` };
     }
     return { prefix, candidates };
+  }
+
+  /** A parser names this tag itself, or a prefix of it (not only a pattern). */
+  private claims(tag: string): boolean {
+    return this.byTag.has(tag) || this.byTagPrefix.some((p) => tag.startsWith(p.prefix));
   }
 
   private candidates(prefix: Prefix, syslog: boolean): ParserSpec[] | undefined {
