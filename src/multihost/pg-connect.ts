@@ -2,7 +2,7 @@
 // a hung server must turn into an error, never into a wait), credentials only from libpq's own
 // places (PGPASSWORD, PGPASSFILE, ~/.pgpass), TLS from the URL's sslmode/sslrootcert/… as given.
 import { hostname } from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import { describe, StoreError } from '../core/errors.js';
 import { passwordFor, targetOf } from './pgpass.js';
 
@@ -40,7 +40,9 @@ export function clientConfig(url: string, t: Timeouts, role: string): pg.ClientC
 /** Opens one client; a failure is a StoreError naming the store and the likely fix. */
 export async function connectPg(url: string, t: Timeouts, role: string): Promise<pg.Client> {
   const config = clientConfig(url, t, role);
-  const client = new pg.Client(config);
+  // Loaded only with a shared store: node-postgres costs ~16 MB of resident memory.
+  const { default: pgm } = await import('pg');
+  const client = new pgm.Client(config);
   // The URL's (empty) password wins over the config's in pg 8: set the function again.
   (client as unknown as { password: unknown }).password = config.password;
   // An error on an idle client (server gone) must not crash the process: the next query fails.
