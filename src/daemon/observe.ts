@@ -30,7 +30,7 @@ export class Observer {
   constructor(
     private readonly config: () => Config,
     private readonly logger: Logger,
-    private readonly parts: Pick<Parts, 'store' | 'view' | 'publishers'>,
+    private readonly parts: Pick<Parts, 'store' | 'view' | 'publishers' | 'shared'>,
     sources: SourceSet,
     pipeline: Pipeline,
     notifier?: Notifier,
@@ -49,7 +49,7 @@ export class Observer {
 
   private inputs() {
     const { store, view, publishers } = this.parts;
-    return { stats: this.stats, store, brake: () => view.brake(), publishers, live: this.live, problems: problems(this.logger) };
+    return { stats: this.stats, store, brake: () => view.brake(), publishers, live: this.live, problems: problems(this.logger), shared: this.parts.shared };
   }
 
   /** Before the logs are followed: the metrics endpoint, progress reports, the watchdog. */

@@ -95,6 +95,16 @@ export class SharedView implements GrantLookup {
       .join('');
   }
 
+  /** How long since the store last confirmed the view in step (status). */
+  sinceConfirmedMs(): number {
+    return now() - this.confirmedAt;
+  }
+
+  /** The store, as shown in messages. */
+  get where(): string {
+    return shown(this.o.url);
+  }
+
   /** Addresses granted now (status, tests). */
   size(): number {
     const t = now();

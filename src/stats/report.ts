@@ -32,6 +32,8 @@ export interface StatusInputs {
   publishers: readonly Publisher[];
   live: readonly LiveCounters[];
   problems: Problems;
+  /** The shared store (store = postgresql://…): the view's state, and this writer's undelivered changes. */
+  shared?: { view: { fresh(): boolean; size(): number; sinceConfirmedMs(): number; where: string }; outbox: { size(): number } } | null;
 }
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
@@ -137,6 +139,7 @@ export function buildStatus(i: StatusInputs, now = Date.now()) {
     ...publishers.filter((p) => p.failing).map((p) => `${p.name}: ${p.last_error?.message ?? 'not built'}`),
     // Nobody relays through popgate while it is on: a monitoring check must say so.
     ...(brake ? [`emergency brake on since ${iso(brake.since)} (${brake.by}: ${brake.reason})`] : []),
+    ...(i.shared && !i.shared.view.fresh() ? [`shared store ${i.shared.view.where} not confirmed in step for ${Math.round(i.shared.view.sinceConfirmedMs() / 1000)} s: live answers are 451`] : []),
   ];
   return {
     version: STATUS_VERSION,
@@ -154,6 +157,15 @@ export function buildStatus(i: StatusInputs, now = Date.now()) {
     refusals: { ...i.stats.refusals },
     brake: brake && { since: iso(brake.since), by: brake.by, reason: brake.reason },
     publishers,
+    shared: i.shared
+      ? {
+          store: i.shared.view.where,
+          in_step: i.shared.view.fresh(),
+          confirmed_s_ago: Math.round(i.shared.view.sinceConfirmedMs() / 1000),
+          grants: i.shared.view.size(),
+          outbox: i.shared.outbox.size(),
+        }
+      : null,
     last_problem: problemJson(i.problems.latest()),
   };
 }

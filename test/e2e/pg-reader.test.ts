@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { before, it } from 'node:test';
 import { connectPg, drop } from '../../src/multihost/pg-connect.js';
 import { migratePg } from '../../src/multihost/pg-schema.js';
-import { type DaemonHandle, isAccepted, isRelayDenied, isTempFail, startDaemon, suiteNeeding } from '../helpers/e2e.js';
+import { cli, type DaemonHandle, isAccepted, isRelayDenied, isTempFail, startDaemon, suiteNeeding } from '../helpers/e2e.js';
 import { loopbackAddress, smtpRcpt } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Cluster, pgSkip, startCluster } from './pg-helpers.js';
@@ -89,12 +89,24 @@ suiteNeeding('reader mode 1 (policy service, socketmap) from the shared store, f
         process.stderr.write(`# PostgreSQL ${fault} → 451 after ${(performance.now() - t0).toFixed(0)} ms\n`);
         // From then on, for as long as it lasts: 4xx only.
         for (let i = 0; i < 5; i++) for (const r of await replies(src)) assert.ok(isTempFail(r), `while ${fault}: ${r}`);
+        // And popgate status says why (exit 1: a monitoring check fires).
+        const st = cli(['status', '--json', '--config', reader.config]);
+        assert.equal(st.code, 1, st.stderr);
+        const report = JSON.parse(st.stdout) as { shared: { in_step: boolean } | null; problems: string[] };
+        assert.equal(report.shared?.in_step, false);
+        assert.ok(
+          report.problems.some((p) => /shared store .* not confirmed in step .*live answers are 451/.test(p)),
+          report.problems.join('; '),
+        );
       } finally {
         if (fault === 'stopped') pg.up();
         else pg.thaw();
       }
       await waitFor('relay again', async () => (await replies(src)).every(isAccepted), 10_000, 100);
       assert.match(reader.output(), /out of step|not in step/);
+      const back = JSON.parse(cli(['status', '--json', '--config', reader.config]).stdout) as { shared: { in_step: boolean; grants: number } | null };
+      assert.equal(back.shared?.in_step, true);
+      assert.ok(back.shared!.grants >= 1);
     });
   }
 });
