@@ -2,8 +2,9 @@
 // map, the policy service (check_policy_service) and the socketmap, over persistent connections.
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { watch, type FSWatcher } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
+export { freePort } from '../test/helpers/ports.js';
 
 export function postmapQuery(ip: string, mapPath: string): Promise<string | null> {
   return new Promise((resolve) => {
@@ -75,18 +76,6 @@ export class MapWatch {
   close(): void {
     this.watcher.close();
   }
-}
-
-/** A free loopback port, for `inet:127.0.0.1:PORT`. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** One persistent client connection that sends a request and reads one reply at a time. */

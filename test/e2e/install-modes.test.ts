@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { suiteNeeding } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/ports.js';
 
 const INSTALL = new URL('../../../contrib/install.sh', import.meta.url).pathname;
 /** The build this test runs from (it holds src/ and parsers/): installed instead of building again. */
@@ -32,17 +32,6 @@ function skipReason(): string | false {
   const reason = `needs ${missing.join(', ')} (the installer runs as root against a private Postfix instance)`;
   if (process.env.POPGATE_E2E === 'required') throw new Error(`POPGATE_E2E=required: ${reason}`);
   return reason;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 suiteNeeding('install.sh in every mode', skipReason(), () => {

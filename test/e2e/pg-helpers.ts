@@ -2,10 +2,12 @@
 // loopback port, stopped, frozen (SIGSTOP) and thawed by the fault tests, removed after.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { freePort } from '../helpers/ports.js';
+
+export { freePort };
 
 const SCRIPT = new URL('../../../test/e2e/services/postgres.sh', import.meta.url).pathname;
 
@@ -21,17 +23,6 @@ export function pgSkip(): string | false {
   else if (!serverBinaries()) reason = `needs PostgreSQL server binaries: run ${SCRIPT.replace(/.*\/test\//, 'test/')} install as root`;
   if (reason && process.env.POPGATE_E2E === 'required') throw new Error(`POPGATE_E2E=required but ${reason}`);
   return reason;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Cluster {

@@ -2,7 +2,6 @@
 // time, the latency histogram fed by live answers, and the endpoint (loopback only, /metrics only).
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Found } from '../../src/core/types.js';
 import { Problems } from '../../src/core/logger.js';
@@ -10,6 +9,7 @@ import { popgateRegistry } from '../../src/metrics/registry.js';
 import { MetricsServer } from '../../src/metrics/server.js';
 import { DaemonStats } from '../../src/stats/counters.js';
 import type { LiveCounters } from '../../src/stats/live.js';
+import { freePort } from '../helpers/ports.js';
 
 const found = (event: 'login' | 'logout'): Found => ({
   event: { event, ip: '198.51.100.1', user: 'u', server: 'dovecot', protocol: 'pop3', time: null, session: null, rule: 'r' },
@@ -39,15 +39,6 @@ function inputs(brake: boolean) {
   const live = { kind: 'policy', name: 'policy inet:127.0.0.1:1', answers: { found: 4, notfound: 2, tempfail: 1, error: 0 }, observe: null } as unknown as LiveCounters;
   const store = { counts: () => ({ grants: 7, sessions: 3 }) };
   return { stats, store, brake: () => (brake ? { since: 1, by: 'auto', reason: 'r' } : null), publishers: [], live: [live], problems: new Problems() };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function fetchText(url: string): Promise<{ status: number; body: string; type: string }> {
