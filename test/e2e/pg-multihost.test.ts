@@ -8,7 +8,7 @@ import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, it } from 'node:test';
-import { cli, type DaemonHandle, isAccepted, isRelayDenied, isTempFail, startDaemon, suiteNeeding } from '../helpers/e2e.js';
+import { cli, type DaemonHandle, isAccepted, isRelayDenied, isTempFail, startDaemon, suiteNeeding, syslogStamp } from '../helpers/e2e.js';
 import { loopbackAddress, smtpRcpt } from '../helpers/mail-clients.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Cluster, pgSkip, startCluster } from './pg-helpers.js';
@@ -19,7 +19,7 @@ const GRACE_S = 4;
 let pg: Cluster;
 const hosts: { name: string; mta: Mta; daemon: DaemonHandle; log: string }[] = [];
 
-const stamp = () => new Date().toISOString().replace('Z', '+00:00');
+const stamp = syslogStamp;
 let sessions = 0;
 /** A POP3 login and its logout (the grace counts from the logout). */
 function loginLine(ip: string): string {

@@ -142,3 +142,13 @@ export const isRelayDenied = (reply: string) => /^(454 4\.7\.1|554 5\.7\.1)\b/.t
 export const isAccepted = (reply: string) => reply.startsWith('250');
 /** Postfix's answer when a policy service or socketmap cannot be asked: fail closed, temporarily. */
 export const isTempFail = (reply: string) => /^451 4\.3\.5\b/.test(reply);
+
+/** The addresses a daemon's database grants now, through `popgate list --json` (sorted). */
+export function grantedIps(config: string): string[] {
+  return (JSON.parse(cli(['list', '--json', '--config', config]).stdout) as { ip: string }[]).map((g) => g.ip).sort();
+}
+
+/** Now, as an RFC 3339 syslog stamp (`…+00:00`), for lines a test appends to a log. */
+export function syslogStamp(): string {
+  return new Date().toISOString().replace('Z', '+00:00');
+}

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SqliteStore } from '../../src/grants/sqlite-store.js';
-import { cli, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { startDaemon, type DaemonHandle, grantedIps, syslogStamp } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'popgate-held-'));
@@ -16,8 +16,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const stamp = () => new Date().toISOString().replace('Z', '+00:00');
-const granted = (cfg: string) => (JSON.parse(cli(['list', '--json', '--config', cfg]).stdout) as { ip: string }[]).map((g) => g.ip);
+const stamp = syslogStamp;
+const granted = grantedIps;
 
 describe('held logins in the daemon', () => {
   it('grants a held Cyrus POP login when its hold ends on a quiet log, and not one the server refused', async () => {

@@ -5,14 +5,14 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cli, startDaemon } from '../helpers/e2e.js';
+import { cli, startDaemon, grantedIps, syslogStamp } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'popgate-reload-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const stamp = () => new Date().toISOString().replace('Z', '+00:00');
-const granted = (cfg: string) => (JSON.parse(cli(['list', '--json', '--config', cfg]).stdout) as { ip: string }[]).map((g) => g.ip);
+const stamp = syslogStamp;
+const granted = grantedIps;
 
 describe('reload', () => {
   it('a parsers change takes effect: a Courier login grants after dovecot → courier', async () => {

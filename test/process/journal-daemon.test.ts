@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SqliteStore } from '../../src/grants/sqlite-store.js';
-import { cli, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { startDaemon, type DaemonHandle, grantedIps } from '../helpers/e2e.js';
 import { journalSkip, usec, writeJournal } from '../helpers/journal.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -29,7 +29,7 @@ function login(ip: string, at = Date.now(), writer: Record<string, string> = DOV
     ...writer,
   };
 }
-const granted = (cfg: string) => (JSON.parse(cli(['list', '--json', '--config', cfg]).stdout) as { ip: string }[]).map((g) => g.ip).sort();
+const granted = grantedIps;
 
 describe('daemon on journal:FILE', { skip: journalSkip() }, () => {
   it('grants from the journal, refuses a forged writer, and survives kill -9 without losing or repeating', async () => {

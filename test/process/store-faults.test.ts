@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI, cli, startDaemon } from '../helpers/e2e.js';
+import { CLI, cli, startDaemon, syslogStamp } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'popgate-dbfault-'));
@@ -20,7 +20,7 @@ const base = (sub: string) => {
   writeFileSync(log, '');
   return { d, log, settings: { log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' } };
 };
-const stamp = () => new Date().toISOString().replace('Z', '+00:00');
+const stamp = syslogStamp;
 const login = (ip: string) => `${stamp()} mx dovecot: pop3-login: Login: user=<alice>, method=PLAIN, rip=${ip}, lip=192.0.2.1, mpid=1, session=<s${ip.replace(/\W/g, '')}>\n`;
 
 /** One policy request over a UNIX socket; resolves with the reply and how long it took. */
