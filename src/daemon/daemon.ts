@@ -37,7 +37,13 @@ export class Daemon {
   ) {
     this.publication = new Publication(parts.publishers);
     this.pipeline = new Pipeline(parts.store, parts.granter, parts.engine, parts.dnsbl, logger);
-    this.sources = new SourceSet(parts.store, this.pipeline, (c) => this.onChanges(c), logger);
+    this.sources = new SourceSet(
+      parts.store,
+      this.pipeline,
+      (c) => this.onChanges(c),
+      logger,
+      () => this.config.grace + 60_000,
+    );
     this.expiry = new ExpiryTimer(parts.store, () => this.publication.now(), logger);
     this.observer = new Observer(() => this.config, logger, parts, this.sources, this.pipeline);
   }

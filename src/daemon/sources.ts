@@ -27,6 +27,8 @@ export class SourceSet {
     private readonly pipeline: Pipeline,
     private readonly changed: (c: Changes) => void,
     private readonly logger: Logger,
+    /** How far back a journal with no stored cursor is read: the grace and a minute (older logins grant nothing). */
+    private readonly backlogMs: () => number,
   ) {}
 
   get paths(): string[] {
@@ -41,7 +43,11 @@ export class SourceSet {
   private async start(path: string): Promise<void> {
     const position = path === '-' ? null : this.store.getPosition(path);
     const source: Source =
-      path === '-' ? new StreamSource(process.stdin) : isJournal(path) ? new JournalSource(path, { position, logger: this.logger }) : new FileSource(path, { position, logger: this.logger });
+      path === '-'
+        ? new StreamSource(process.stdin)
+        : isJournal(path)
+          ? new JournalSource(path, { position, logger: this.logger, backlogMs: this.backlogMs() })
+          : new FileSource(path, { position, logger: this.logger });
     const entry: Followed = { source, state: { syslog: null } };
     this.followed.set(path, entry);
     this.stats?.started(path, position);

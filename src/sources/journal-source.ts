@@ -20,6 +20,8 @@ export interface JournalSourceOptions {
   journalctl?: string;
   /** First wait before running journalctl again; doubles up to 30 s. */
   retryMs?: number;
+  /** With no stored cursor, how far back to read the system journal (the grace: older logins grant nothing). */
+  backlogMs?: number | null;
   now?: () => number;
 }
 
@@ -43,7 +45,7 @@ export class JournalSource implements Source {
   constructor(entry: string, options: JournalSourceOptions) {
     this.spec = parseJournalSpec(entry);
     this.name = entry;
-    this.opts = { journalctl: 'journalctl', retryMs: 1000, now: Date.now, ...options };
+    this.opts = { journalctl: 'journalctl', retryMs: 1000, now: Date.now, backlogMs: null, ...options };
     const stored = cursorOf(this.spec, options.position);
     this.cursor = stored?.cursor ?? null;
     this.entries = stored?.entries ?? 0;
@@ -101,7 +103,8 @@ export class JournalSource implements Source {
 
   /** Runs journalctl once; resolves with why it ended badly, or null (the backlog read to its end). */
   private async read(follow: boolean): Promise<string | null> {
-    const args = journalctlArgs(this.spec, this.cursor, follow);
+    const since = this.opts.backlogMs === null ? null : Math.floor((this.opts.now() - this.opts.backlogMs) / 1000);
+    const args = journalctlArgs(this.spec, this.cursor, follow, since);
     const child = spawn(this.opts.journalctl, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let stderr = '';

@@ -45,13 +45,18 @@ export function parseJournalSpec(entry: string): JournalSpec {
 const FIELDS = ['MESSAGE', 'SYSLOG_IDENTIFIER', 'SYSLOG_PID', '_PID', '_UID', '_EXE', '_SYSTEMD_UNIT', '_COMM', '_HOSTNAME'];
 
 /** journalctl's arguments: JSON lines (cursor and time are always in them) after `cursor`, or from the start. */
-export function journalctlArgs(spec: JournalSpec, cursor: string | null, follow: boolean): string[] {
+/**
+ * `sinceSec`: with no cursor yet, read the system journal from this time (epoch seconds) on, not
+ * from its beginning: older logins grant nothing, and a busy server keeps months of journal.
+ */
+export function journalctlArgs(spec: JournalSpec, cursor: string | null, follow: boolean, sinceSec: number | null = null): string[] {
   const args = ['--no-pager', '--quiet', '-o', 'json', `--output-fields=${FIELDS.join(',')}`];
   if (spec.file) args.push(`--file=${spec.file}`);
   if (spec.directory) args.push(`--directory=${spec.directory}`);
   if (cursor) args.push(`--after-cursor=${cursor}`);
+  else if (sinceSec !== null && !spec.file && !spec.directory) args.push(`--since=@${sinceSec}`);
   // Following with nothing read yet: everything there is (-f alone would show only the last 10).
-  else if (follow) args.push('--lines=all');
+  if (!cursor && follow) args.push('--lines=all');
   if (follow) args.push('--follow');
   return [...args, ...spec.matches];
 }

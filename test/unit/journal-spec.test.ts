@@ -23,6 +23,13 @@ describe('journal: entries', () => {
     assert.throws(() => parseJournalSpec('journal:_SYSTEMD_UNIT=x+-f'), /not a journal match/);
   });
 
+  it('a first start reads the system journal back to the grace only; a cursor or a journal file is read as it is', () => {
+    const unit = parseJournalSpec('journal:_SYSTEMD_UNIT=dovecot.service');
+    assert.ok(journalctlArgs(unit, null, true, 1_700_000_000).includes('--since=@1700000000'));
+    assert.ok(!journalctlArgs(unit, 's=1;i=2', true, 1_700_000_000).some((a) => a.startsWith('--since')), 'a stored cursor says where');
+    assert.ok(!journalctlArgs(parseJournalSpec('journal:/tmp/t.journal'), null, false, 1_700_000_000).some((a) => a.startsWith('--since')), 'a file is read whole');
+  });
+
   it('keeps the cursor in a Position, and takes it back only for the same entry', () => {
     const spec = parseJournalSpec('journal:_SYSTEMD_UNIT=dovecot.service');
     const pos = positionOf(spec, 's=ab;i=9', 42);
