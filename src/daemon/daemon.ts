@@ -10,7 +10,7 @@ import { ExpiryTimer } from './expiry.js';
 import { Observer } from './observe.js';
 import { Pipeline, type Changes } from './pipeline.js';
 import { Publication } from './publication.js';
-import { revokeRefused, StoreWatch } from './outside.js';
+import { revokeUntilDone, StoreWatch } from './outside.js';
 import { applyReload } from './reload.js';
 import { SourceSet } from './sources.js';
 
@@ -139,7 +139,14 @@ export class Daemon {
   }
 
   private revokeRefused(cause: string): void {
-    if (revokeRefused(this.store, this.parts.view, cause, this.logger)) this.publication.now();
+    revokeUntilDone(
+      this.store,
+      this.parts.view,
+      cause,
+      this.logger,
+      () => this.publication.now(),
+      () => this.stopping,
+    );
   }
 
   /** SIGHUP: every live setting applied, every restart-only one named; logs reopened. */
@@ -156,6 +163,7 @@ export class Daemon {
           this.expiry.run();
           this.publication.now();
         },
+        stopped: () => this.stopping,
         follow: (paths) => this.follow(paths, true),
       },
       next,

@@ -6,24 +6,46 @@ import { describe } from '../core/errors.js';
 import type { Store } from '../grants/store.js';
 import type { GrantView } from '../grants/view.js';
 
-/** Returns how many grants were revoked. */
-export function revokeRefused(store: Store, view: GrantView, cause: string, logger: Logger): number {
+/** The addresses revoked, or null when the store failed (locked, full): then it must be tried again. */
+export function revokeRefused(store: Store, view: GrantView, cause: string, logger: Logger): string[] | null {
   const now = Date.now();
-  let revoked = 0;
+  const revoked: { ip: string; why: string }[] = [];
   try {
     store.transaction(() => {
       for (const ip of store.activeIps(now)) {
         const why = view.refusal(ip, null);
-        if (why && store.revoke(ip, now, `${cause}: ${why}`)) {
-          logger.info(`revoke ${ip}: ${why}`);
-          revoked++;
-        }
+        if (why && store.revoke(ip, now, `${cause}: ${why}`)) revoked.push({ ip, why });
       }
     });
   } catch (err) {
-    logger.error(`${cause}: revoking what is now excluded failed (${describe(err)}); the next change tries again`);
+    logger.error(`${cause}: revoking what is now excluded failed (${describe(err)}); retrying`);
+    return null;
   }
-  return revoked;
+  for (const r of revoked) logger.info(`revoke ${r.ip}: ${r.why}`);
+  return revoked.map((r) => r.ip);
+}
+
+/**
+ * Runs `attempt` until it says it is done, waiting longer each time (250 ms → 5 s): a store held
+ * by another process must not leave a grant that should have ended in the map.
+ */
+export function untilDone(attempt: () => boolean, stopped: () => boolean): void {
+  let wait = 250;
+  const again = (): void => {
+    if (stopped() || attempt()) return;
+    setTimeout(again, wait).unref?.();
+    wait = Math.min(wait * 2, 5000);
+  };
+  again();
+}
+
+/** After the exclusions changed: revokes what they now refuse, retried until the store lets it. */
+export function revokeUntilDone(store: Store, view: GrantView, cause: string, logger: Logger, revoked: () => void, stopped: () => boolean): void {
+  untilDone(() => {
+    const ips = revokeRefused(store, view, cause, logger);
+    if (ips?.length) revoked();
+    return ips !== null;
+  }, stopped);
 }
 
 /** Says once when the emergency brake was applied or released (by the CLI, or found at start). */

@@ -8,6 +8,7 @@ import { describe } from '../core/errors.js';
 import { loadExclusions } from '../grants/exclusions.js';
 import type { Store } from '../grants/store.js';
 import { dnsblFrom, engineFor, granterOptions, type Parts } from './assemble.js';
+import { untilDone } from './outside.js';
 import type { Pipeline } from './pipeline.js';
 
 /** The part of the daemon a reload rebuilds for a setting. */
@@ -57,17 +58,17 @@ export function planReload(running: Config, next: Config): ReloadPlan {
 
 /**
  * A shorter grace or max_hold applies to the grants that exist now, not only to new logins:
- * admins shorten them when something is wrong. True when grants were recomputed.
+ * admins shorten them when something is wrong. `failed` (the store was locked): try again.
  */
-export function shortenGrants(store: Store, was: Config, now: Config, logger: Logger): boolean {
-  if (now.grace >= was.grace && now.max_hold >= was.max_hold) return false;
+export function shortenGrants(store: Store, was: Config, now: Config, logger: Logger): 'done' | 'none' | 'failed' {
+  if (now.grace >= was.grace && now.max_hold >= was.max_hold) return 'none';
   try {
     const n = store.transaction(() => store.shorten(Math.max(0, was.grace - now.grace), now.max_hold, Date.now()));
     logger.info(`reload: grace ${was.grace / 1000}s → ${now.grace / 1000}s, max_hold ${was.max_hold / 1000}s → ${now.max_hold / 1000}s: ${n} active grant(s) recomputed`);
-    return true;
+    return 'done';
   } catch (err) {
-    logger.error(`reload: shortening the existing grants failed (${describe(err)}); hint: popgate flush ends them all`);
-    return false;
+    logger.error(`reload: shortening the existing grants failed (${describe(err)}); retrying`);
+    return 'failed';
   }
 }
 
@@ -83,6 +84,8 @@ export interface Running {
   revokeRefused(cause: string): void;
   /** Grants were shortened: expire what is due, publish. */
   shortened(): void;
+  /** The daemon is stopping: retries end. */
+  stopped(): boolean;
   /** Follow exactly these logs (the ones kept are reopened). */
   follow(paths: readonly string[]): Promise<void>;
 }
@@ -101,7 +104,13 @@ export async function applyReload(r: Running, next: Config): Promise<Config> {
   }
   if (plan.parts.has('granter')) {
     r.parts.granter.reconfigure(granterOptions(c));
-    if (shortenGrants(r.parts.store, r.config, c, r.logger)) r.shortened();
+    const was = r.config;
+    // Retried until the store lets it: a grace shortened must not leave longer grants in the map.
+    untilDone(() => {
+      const done = shortenGrants(r.parts.store, was, c, r.logger);
+      if (done === 'done') r.shortened();
+      return done !== 'failed';
+    }, r.stopped);
   }
   if (plan.parts.has('dnsbl')) r.pipeline.dnsbl = dnsblFrom(c);
   if (plan.parts.has('parsers')) r.pipeline.engine = engineFor(c, r.pipeline.engine);

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI, cli, startDaemon, syslogStamp } from '../helpers/e2e.js';
+import { CLI, cli, grantedIps, startDaemon, syslogStamp } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'popgate-dbfault-'));
@@ -106,6 +106,33 @@ describe('the database under a running daemon', () => {
     await new Promise((r) => holder.on('exit', r));
     await waitFor('the login read during the lock, granted after it', async () => (await ask(sock, '198.51.100.82')).reply === 'action=OK\n\n', 8000, 100);
     assert.equal(cli(['list', '--config', h.config]).code, 0);
+    await h.stop();
+  });
+
+  it('a deny-file edit while another process holds the write lock still ends the grant once the lock is gone', async () => {
+    const { d, log, settings } = base('denylock');
+    const deny = join(d, 'deny.txt');
+    writeFileSync(deny, '# nothing denied yet\n');
+    const h = await startDaemon({ ...settings, exclude_files: deny }, d);
+    appendFileSync(log, login('198.51.100.85'));
+    await waitFor('the grant', () => grantedIps(h.config).includes('198.51.100.85'), 5000, 50);
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
+      const db = new (require('better-sqlite3'))(${JSON.stringify(h.db)});
+      db.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n');
+      setTimeout(() => { db.exec('COMMIT'); process.exit(0); }, 1500);`,
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise((r) => holder.stdout!.once('data', r));
+    writeFileSync(deny, '198.51.100.0/24\n');
+    await waitFor('the failed attempt', () => /revoking what is now excluded failed/.test(h.output()), 5000, 50);
+    await new Promise((r) => holder.on('exit', r));
+    await waitFor('the grant revoked after the lock', () => !grantedIps(h.config).includes('198.51.100.85'), 8000, 100);
+    await waitFor('the revoke in the log', () => /revoke 198\.51\.100\.85: in excluded network 198\.51\.100\.0\/24/.test(h.output()), 5000, 50);
     await h.stop();
   });
 });

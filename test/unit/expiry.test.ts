@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { StoreError } from '../../src/core/errors.js';
 import type { Store } from '../../src/grants/store.js';
 import { ExpiryTimer } from '../../src/daemon/expiry.js';
+import { untilDone } from '../../src/daemon/outside.js';
 import { memoryLogger } from '../helpers/quiet-logger.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -42,5 +43,30 @@ describe('ExpiryTimer', () => {
     t.expiresBy(Date.now() + 50);
     await waitFor('the earlier expiry', () => fired.length === 2, 2000, 10);
     t.stop();
+  });
+});
+
+describe('untilDone', () => {
+  it('tries again, longer apart, until the attempt succeeds; never after the daemon stops', async () => {
+    let calls = 0;
+    untilDone(
+      () => ++calls >= 3,
+      () => false,
+    );
+    await waitFor('three attempts', () => calls === 3, 3000, 10);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(calls, 3, 'no attempt after success');
+    let stopped = false;
+    let more = 0;
+    untilDone(
+      () => {
+        more++;
+        stopped = true;
+        return false;
+      },
+      () => stopped,
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(more, 1, 'a stopped daemon tries no more');
   });
 });
