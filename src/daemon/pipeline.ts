@@ -61,7 +61,14 @@ export class Pipeline {
   /** Held logins the clock confirmed while no line came (Cyrus popminpoll). */
   async release(): Promise<Changes> {
     const found = this.engine.release(Date.now());
-    return found.length ? this.settle(null, found, null) : noChanges();
+    if (found.length === 0) return noChanges();
+    try {
+      return await this.settle(null, found, null);
+    } catch (err) {
+      // Not stored (the store was locked): they wait again, due at once, for the next tick.
+      this.engine.correlator.holdAgain(found);
+      throw err;
+    }
   }
 
   private async settle(source: string | null, found: Found[], position: Position | null): Promise<Changes> {

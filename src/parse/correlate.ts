@@ -134,6 +134,12 @@ export class Correlator {
     return before?.found;
   }
 
+  /** Logins released but not stored: held again, due at the next look. */
+  holdAgain(found: readonly Found[]): void {
+    for (const f of found) if (f.event.session) this.holds.set(f.event.session, { found: f, at: 0, heldAt: 0, holdMs: 0 });
+    this.pendingMoves++;
+  }
+
   /** The held login of a session that ended without a refusal: it counts. */
   confirm(key: string): Found | undefined {
     this.pendingMoves++;
