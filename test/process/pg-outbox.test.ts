@@ -8,47 +8,23 @@ import { join } from 'node:path';
 import { before, it } from 'node:test';
 import { applyBrake, releaseBrake } from '../../src/grants/brake.js';
 import { SqliteStore } from '../../src/grants/sqlite-store.js';
-import { Deliverer } from '../../src/multihost/deliverer.js';
 import { Outbox } from '../../src/multihost/outbox.js';
 import { applyRows } from '../../src/multihost/pg-apply.js';
 import { connectPg, drop, inTransaction } from '../../src/multihost/pg-connect.js';
 import { type Cluster, pgSkip, startCluster } from '../e2e/pg-helpers.js';
 import { suiteNeeding } from '../helpers/e2e.js';
-import { memoryLogger } from '../helpers/quiet-logger.js';
+import { delivered, startWriter, type Writer } from '../helpers/pg-writer.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MIN = 60_000;
 const FAST = { connectMs: 1000, queryMs: 1000 };
 const dir = mkdtempSync(join(tmpdir(), 'popgate-pg-outbox-'));
 let pg: Cluster;
-let n = 0;
 
-interface Writer {
-  store: SqliteStore;
-  outbox: Outbox;
-  deliverer: Deliverer;
-  name: string;
-  messages: string[];
-  close(): Promise<void>;
-}
-
-function writer(path = join(dir, `w${n++}.sqlite`)): Writer {
-  const store = new SqliteStore(path);
-  const outbox = new Outbox(path);
-  const name = outbox.enable();
-  const { logger, messages } = memoryLogger();
-  const deliverer = new Deliverer({ outbox, url: pg.url(), writer: name, logger, timeouts: FAST, idleMs: 20 });
-  deliverer.start();
-  return { store, outbox, deliverer, name, messages, close: async () => (await deliverer.stop(), outbox.close(), store.close()) };
-}
+const writer = (path?: string): Writer => startWriter(pg.url(), dir, { path });
 
 const login = (w: Writer, ip: string, session: string | null = null, at = Date.now()) =>
   w.store.transaction(() => w.store.login({ ip, user: 'alice', server: 'dovecot', protocol: 'imap', at, session, origin: 'test' }, 30 * MIN, 120 * MIN));
-
-const delivered = (w: Writer) =>
-  waitFor('the outbox to empty', () => w.outbox.size() === 0, 10_000).catch((err: Error) => {
-    throw new Error(`${err.message}; last delivery error: ${w.deliverer.lastError}`);
-  });
 
 /** Seconds left of `ip`'s grant by the database's clock, '' when not granted. */
 const left = (ip: string) => pg.sql(`SELECT round(extract(epoch FROM expires_at - now())) FROM popgate_active WHERE ip = '${ip}'`);
