@@ -124,7 +124,7 @@ export async function runShared(config: Config, action: Action, ip: string, opts
       return 0;
     }
     case 'release': {
-      const was = await withStore(config, (c) => releaseShared(c));
+      const was = await withStore(config, (c) => releaseShared(c, who()));
       out(was ? `emergency brake released (applied ${was.since.toISOString()} by ${was.by}); the next logins grant again\n` : 'the emergency brake was not on\n');
       return 0;
     }

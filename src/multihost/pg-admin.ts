@@ -1,8 +1,10 @@
 // Actions by hand on the shared store, from any host (popgate store …): each is one transaction
 // that also tells the readers (NOTIFY at commit), so it holds on every MTA within a second.
+import { hostname } from 'node:os';
 import type pg from 'pg';
 import { BRAKE, notify, REVOKE_AT, REVOKE_GRANTS } from './pg-apply.js';
 import { inTransaction } from './pg-connect.js';
+import { recordHistory, type SharedEvent } from './pg-history.js';
 
 export interface SharedGrant {
   ip: string;
@@ -18,6 +20,11 @@ export interface SharedBrake {
   reason: string;
 }
 
+/** An action by hand in the shared history, under this host's name (`who` says who, in its detail). */
+function record(c: pg.Client, e: Omit<SharedEvent, 'ageMs'>): Promise<void> {
+  return recordHistory(c, hostname(), [{ ageMs: 0, ...e }]);
+}
+
 /** A revoke or flush: whatever was granted before now ends, on every writer's row. */
 async function revokeAt(c: pg.Client, ip: string, who: string): Promise<number> {
   await c.query('LOCK TABLE popgate_grants IN SHARE ROW EXCLUSIVE MODE');
@@ -28,8 +35,13 @@ async function revokeAt(c: pg.Client, ip: string, who: string): Promise<number> 
   return r.rowCount ?? 0;
 }
 
+/** Recorded even when nothing was granted: it still keeps older logins from granting. */
 export function revokeShared(c: pg.Client, ip: string, who: string): Promise<boolean> {
-  return inTransaction(c, async () => (await revokeAt(c, ip, who)) > 0);
+  return inTransaction(c, async () => {
+    const n = await revokeAt(c, ip, who);
+    await record(c, { action: 'revoke', ip, detail: who });
+    return n > 0;
+  });
 }
 
 /** Returns how many addresses lost their grant. */
@@ -37,6 +49,7 @@ export function flushShared(c: pg.Client, who: string): Promise<number> {
   return inTransaction(c, async () => {
     const n = Number((await c.query<{ n: string }>('SELECT count(DISTINCT ip) AS n FROM popgate_grants WHERE expires_at > now()')).rows[0]!.n);
     await revokeAt(c, '*', who);
+    await record(c, { action: 'flush', ip: null, detail: `${who}: ${n} grants` });
     return n;
   });
 }
@@ -44,6 +57,7 @@ export function flushShared(c: pg.Client, who: string): Promise<number> {
 /** A grant by hand under the writer name `who`; refused (false) while the brake is on. */
 export function grantShared(c: pg.Client, ip: string, ms: number, who: string): Promise<boolean> {
   return inTransaction(c, async () => {
+    const live = await c.query('SELECT 1 FROM popgate_grants WHERE ip = $1 AND expires_at > now() LIMIT 1', [ip]);
     const r = await c.query(
       `INSERT INTO popgate_grants AS g (ip, writer, expires_at, granted_at) SELECT $1, $2, now() + $3::bigint * interval '1 millisecond', now()
        WHERE NOT EXISTS (SELECT 1 FROM popgate_brake)
@@ -51,7 +65,9 @@ export function grantShared(c: pg.Client, ip: string, ms: number, who: string): 
       [ip, who, ms],
     );
     await notify(c, new Set([ip]));
-    return (r.rowCount ?? 0) > 0;
+    const granted = (r.rowCount ?? 0) > 0;
+    if (granted) await record(c, { action: live.rowCount ? 'renew' : 'grant', ip, detail: who });
+    return granted;
   });
 }
 
@@ -61,16 +77,19 @@ export function brakeShared(c: pg.Client, who: string, reason: string): Promise<
     const already = await brakeOf(c);
     await c.query(BRAKE, [0, who, reason]);
     const n = Number((await c.query<{ n: string }>('SELECT count(DISTINCT ip) AS n FROM popgate_grants WHERE expires_at > now()')).rows[0]!.n);
+    // As in the SQLite trail: the brake's flush is its history row, shown as a brake.
     await revokeAt(c, '*', `brake (${who}): ${reason}`);
+    await record(c, { action: 'flush', ip: null, detail: `brake (${who}): ${reason}: ${n} grants` });
     return { revoked: n, already };
   });
 }
 
-export function releaseShared(c: pg.Client): Promise<SharedBrake | null> {
+export function releaseShared(c: pg.Client, who: string): Promise<SharedBrake | null> {
   return inTransaction(c, async () => {
     const was = await brakeOf(c);
     await c.query('DELETE FROM popgate_brake');
     await notify(c, new Set(['*']));
+    if (was) await record(c, { action: 'release', ip: null, detail: `${who}: brake applied ${was.since.toISOString()} by ${was.by}: ${was.reason}` });
     return was;
   });
 }

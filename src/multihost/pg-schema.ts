@@ -27,6 +27,20 @@ export const PG_MIGRATIONS: readonly string[] = [
    CREATE VIEW popgate_active AS
      SELECT ip, max(expires_at) AS expires_at FROM popgate_grants
      WHERE expires_at > now() AND NOT EXISTS (SELECT 1 FROM popgate_brake) GROUP BY ip;`,
+  // 2. The shared audit trail (popgate history from any host), at the database's clock; writers
+  // delete what is older than their audit_keep. Revocations are deleted too, once older than
+  // login_max_age and a day: a login older than login_max_age when it arrives never grants (it
+  // could no longer be told from a revoked one), so a revocation older than that blocks nothing.
+  `CREATE TABLE popgate_history (
+     id bigserial PRIMARY KEY,
+     at timestamptz NOT NULL,
+     writer text NOT NULL,              -- the writer's name (host/tag), or the host of a CLI action
+     action text NOT NULL,              -- grant, renew, refuse, revoke, flush, release
+     ip text, username text, server text, protocol text, detail text
+   );
+   CREATE INDEX popgate_history_ip ON popgate_history (ip, id);
+   CREATE INDEX popgate_revocations_at ON popgate_revocations (at);
+   INSERT INTO popgate_meta (key, value) VALUES ('login_max_age', '7 days');`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
