@@ -95,7 +95,7 @@ const KEYS = {
   dnsbl_cache: { default: '10m', meaning: 'How long a DNSBL answer is reused for the same address (failures are not cached).', parse: duration, reload: 'live' },
   audit_keep: {
     default: '90d',
-    meaning: 'How long the audit trail (popgate history) keeps its entries; the daemon deletes older ones. forever keeps them all.',
+    meaning: 'How long the audit trail (popgate history) keeps its entries; the daemon deletes older ones (a writer to a shared store: in its shared history too). forever keeps them all.',
     parse: (raw: string) => (raw.trim() === 'forever' ? 0 : duration(raw)),
     reload: 'live',
   },

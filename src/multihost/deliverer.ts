@@ -1,15 +1,19 @@
 // Sends a writer's outbox to the shared store: in order, in batches, one transaction each; a
 // batch leaves the outbox only after PostgreSQL committed it. While the store is unreachable the
 // rows wait (the outbox is on disk: a restart keeps them) and delivery retries with backoff.
+// Between deliveries, on the same connection, it prunes the shared history and revocations.
 import type pg from 'pg';
 import type { Logger } from 'winston';
 import { describe } from '../core/errors.js';
 import type { Outbox } from './outbox.js';
 import { applyRows } from './pg-apply.js';
 import { connectPg, DEFAULT_TIMEOUTS, drop, inTransaction, shown, type Timeouts } from './pg-connect.js';
+import { PRUNE_BATCH, pruneShared } from './pg-retention.js';
 import { migratePg } from './pg-schema.js';
 
 const RETRY_MS = [250, 500, 1000, 2000, 5000];
+/** Pruning as the SQLite audit's (daemon/audit-retention.ts): a minute after start, then hourly. */
+const PRUNE_TIMING = { firstMs: 60_000, everyMs: 3600_000 };
 
 export interface DelivererOptions {
   outbox: Outbox;
@@ -21,6 +25,9 @@ export interface DelivererOptions {
   batch?: number;
   /** How often an empty outbox is looked at again (the CLI writes it from other processes too). */
   idleMs?: number;
+  /** audit_keep: shared history rows older than this are deleted (0: kept forever). */
+  historyKeepMs?: number;
+  prune?: { firstMs: number; everyMs: number };
 }
 
 export class Deliverer {
@@ -29,11 +36,17 @@ export class Deliverer {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private failures = 0;
+  private pruneAt: number;
   /** Rows applied since start, and the last failure (status, tests). */
   delivered = 0;
   lastError: string | null = null;
 
-  constructor(private readonly o: DelivererOptions) {}
+  /** Rows deleted by pruning since start (tests). */
+  pruned = { history: 0, revocations: 0 };
+
+  constructor(private readonly o: DelivererOptions) {
+    this.pruneAt = Date.now() + (o.prune ?? PRUNE_TIMING).firstMs;
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -72,7 +85,28 @@ export class Deliverer {
         await this.sleep(wait);
         continue;
       }
-      if (!more) await this.sleep(this.o.idleMs ?? 100);
+      if (more) continue;
+      // Only a host that delivers prunes (it has a connection): a reader's role may not delete.
+      if (this.client && Date.now() >= this.pruneAt) await this.prune(this.client);
+      await this.sleep(this.o.idleMs ?? 100);
+    }
+  }
+
+  /** One bounded pass; a full batch comes back at the next idle moment, the outbox first. */
+  private async prune(client: pg.Client): Promise<void> {
+    const every = (this.o.prune ?? PRUNE_TIMING).everyMs;
+    try {
+      const n = await pruneShared(client, this.o.historyKeepMs ?? 0);
+      this.pruned.history += n.history;
+      this.pruned.revocations += n.revocations;
+      this.pruneAt = Date.now() + (n.history === PRUNE_BATCH || n.revocations === PRUNE_BATCH ? 0 : every);
+      if (n.history || n.revocations) this.o.logger.debug(`store ${shown(this.o.url)}: pruned ${n.history} history row(s) older than audit_keep, ${n.revocations} revocation(s) no login can meet`);
+    } catch (err) {
+      this.pruneAt = Date.now() + every;
+      this.o.logger.warn(`store ${shown(this.o.url)}: pruning the shared history and revocations failed (${describe(err)}); tried again in ${Math.round(every / 60_000)} min`);
+      // The connection may be what failed: the next delivery opens a new one.
+      drop(this.client);
+      this.client = null;
     }
   }
 

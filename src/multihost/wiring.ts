@@ -34,7 +34,8 @@ export async function startShared(config: Config, logger: Logger): Promise<Share
   }
   const url = config.store;
   const writer = outbox.enable();
-  const deliverer = new Deliverer({ outbox, url, writer, logger });
+  // audit_keep as at start: a reload that changes it reaches the shared history at the next restart.
+  const deliverer = new Deliverer({ outbox, url, writer, logger, historyKeepMs: config.audit_keep });
   deliverer.start();
   const view = new SharedView({
     url,
