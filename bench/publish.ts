@@ -32,7 +32,7 @@ async function one(dir: string, n: number): Promise<PublishCase> {
   const pub = new MapPublisher({
     // As the daemon sets it up: map text from SQLite, postmap through the resident shell.
     map: { type: 'hash', path },
-    text: () => store.mapText(Date.now(), 'OK'),
+    text: (out) => store.mapText(Date.now(), 'OK', out),
     residentPostmap: true,
     postmapCommand: 'postmap',
     postconfCommand: 'postconf',

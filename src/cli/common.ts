@@ -1,5 +1,6 @@
 // What every CLI verb shares: options for config and db, loading the config, opening the store,
 // exits, who acts, and publishing a change when no daemon runs.
+import type { MapSink } from '../publish/map-content.js';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
@@ -75,7 +76,7 @@ export async function daemonRunning(config: Config): Promise<boolean> {
 }
 
 /** A one-shot map publisher for the CLI (no resident postmap shell left behind). */
-export function cliMapPublisher(config: Config, text: () => string): MapPublisher | null {
+export function cliMapPublisher(config: Config, text: (out: MapSink) => void): MapPublisher | null {
   if (!config.map) return null;
   return new MapPublisher({ map: config.map, text, postmapCommand: config.postmap_command, postconfCommand: config.postconf_command, logger: createLogger('warn') });
 }
@@ -87,7 +88,7 @@ export function cliMapPublisher(config: Config, text: () => string): MapPublishe
  */
 export async function publishIfNoDaemon(store: Store, config: Config): Promise<void> {
   const view = new GrantView(store, null);
-  const p = cliMapPublisher(config, () => view.mapText(Date.now(), config.map_value));
+  const p = cliMapPublisher(config, (out) => view.mapText(Date.now(), config.map_value, out));
   if (!p || (await daemonRunning(config))) return;
   // A daemon of another database publishes this map: rebuilding it from ours would overwrite it.
   const owner = await lockHolder(config.map!.path, 'map');

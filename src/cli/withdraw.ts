@@ -10,7 +10,7 @@ export function register(program: Command): void {
   withCommon(program.command('withdraw').description('empty the published map while popgate is not running (the database is not touched)')).action((opts: CommonOptions) =>
     act(async () => {
       const config = configFrom(opts);
-      const p = cliMapPublisher(config, () => '');
+      const p = cliMapPublisher(config, () => {});
       if (!p) {
         process.stdout.write('map = none: no map to withdraw (the policy service and socketmap answer nothing while popgate is down)\n');
         return;

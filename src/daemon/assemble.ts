@@ -53,7 +53,7 @@ function publishersFor(config: Config, view: Pick<GrantView, 'lookup' | 'mapText
     out.push(
       new MapPublisher({
         map: config.map,
-        text: () => view.mapText(Date.now(), config.map_value),
+        text: (out) => view.mapText(Date.now(), config.map_value, out),
         residentPostmap: true,
         postmapCommand: config.postmap_command,
         postconfCommand: config.postconf_command,

@@ -35,10 +35,11 @@ export function prepare(db: Database.Database) {
     flushSessions: p('DELETE FROM sessions'),
     isGranted: p('SELECT 1 FROM grants WHERE ip = ? AND expires_at > ?').pluck(),
     active: p('SELECT ip FROM grants WHERE expires_at > ? ORDER BY ip').pluck(),
-    // The whole map text in one string: no array of 100k strings to build and collect.
-    // The subquery walks the primary key in order and group_concat takes its rows as they come
-    // (a co-routine); `group_concat(… ORDER BY ip)` would sort them again: 17 ms vs 79 ms for 100k.
-    mapText: p(`SELECT group_concat(line, '') FROM (SELECT ip || ? AS line FROM grants WHERE expires_at > ? ORDER BY ip)`).pluck(),
+    // A page of the map text in one string (no array of strings to build and collect), the next
+    // page after `last`. The subquery walks the primary key in order and group_concat takes its rows
+    // as they come (a co-routine); `group_concat(… ORDER BY ip)` would sort them again.
+    mapPage: p(`SELECT group_concat(line, '') AS text, max(ip) AS last, count(*) AS n
+                FROM (SELECT ip, ip || ? AS line FROM grants WHERE expires_at > ? AND ip > ? ORDER BY ip LIMIT ?)`),
     list: p(`SELECT g.*, (SELECT COUNT(*) FROM sessions s WHERE s.ip = g.ip) AS open_sessions
              FROM grants g WHERE expires_at > ? ORDER BY expires_at, ip`),
     expired: p('SELECT ip, user, server, protocol FROM grants WHERE expires_at <= ?'),

@@ -6,7 +6,11 @@ import type { Grant, Protocol } from '../core/types.js';
 import { openDatabase, type OpenOptions } from './sqlite-open.js';
 import { prepare, type Statements } from './sqlite-sql.js';
 import { queryHistory } from './sqlite-history.js';
+import type { MapSink } from '../publish/map-content.js';
 import type { AuditContext, AuditEntry, Change, HistoryEntry, HistoryQuery, LoginRecord, OpenSession, Position, Store } from './store.js';
+
+/** Addresses per page of the map's text: ~50 KB, a string V8 keeps in its young generation (a whole 100k map, 2 MB, was old-generation garbage). */
+const MAP_PAGE = 2000;
 
 interface GrantRow {
   ip: string;
@@ -128,9 +132,19 @@ export class SqliteStore implements Store {
     return this.guard('list', () => this.stmt.active.all(now) as string[]);
   }
 
-  /** The map's text, `IP<TAB>value` lines sorted by address, as one string. */
-  mapText(now: number, value: string): string {
-    return this.guard('list', () => (this.stmt.mapText.get(`\t${value}\n`, now) as string | null) ?? '');
+  /** The map's text, `IP<TAB>value` lines sorted by address, a page of MAP_PAGE addresses at a time, from one snapshot. */
+  mapText(now: number, value: string, out: MapSink): void {
+    const line = `\t${value}\n`;
+    this.guard('list', () =>
+      this.db.transaction(() => {
+        for (let after = ''; ; ) {
+          const page = this.stmt.mapPage.get(line, now, after, MAP_PAGE) as { text: string | null; last: string | null; n: number };
+          if (page.text) out.append(page.text);
+          if (page.n < MAP_PAGE || page.last === null) return;
+          after = page.last;
+        }
+      })(),
+    );
   }
 
   list(now: number): Grant[] {

@@ -1,4 +1,5 @@
 // The grant store interface: grants with expiry, open sessions, log positions and the audit trail.
+import type { MapSink } from '../publish/map-content.js';
 import type { Grant, Protocol } from '../core/types.js';
 
 export interface LoginRecord {
@@ -84,8 +85,8 @@ export interface Store {
   isGranted(ip: string, now: number): boolean;
   /** Addresses granted at `now`, sorted. */
   activeIps(now: number): string[];
-  /** The access map's text for the grants active at `now`: `IP<TAB>value` lines, sorted. */
-  mapText(now: number, value: string): string;
+  /** Writes the access map's text for the grants active at `now` into `out`: `IP<TAB>value` lines, sorted. */
+  mapText(now: number, value: string, out: MapSink): void;
   list(now: number): Grant[];
   /** Deletes grants and session holds that ended by `now`; returns the expired addresses. */
   expire(now: number): string[];

@@ -2,6 +2,7 @@
 // the emergency brake and expiry. The granter asks it before a grant, the map text and the live
 // answers (policy service, socketmap) come from it, and so does `list`. The store holds only
 // grants this view allows: when the exclusions change, the daemon revokes what they now refuse.
+import type { MapSink } from '../publish/map-content.js';
 import { describe } from '../core/errors.js';
 import type { Grant } from '../core/types.js';
 import { canonicalIp } from '../net/ip.js';
@@ -46,9 +47,9 @@ export class GrantView implements GrantLookup {
     }
   }
 
-  /** The access map's text (`IP<TAB>value` lines, sorted); empty while the brake is on. */
-  mapText(now: number, value: string): string {
-    return this.brake() ? '' : this.store.mapText(now, value);
+  /** The access map's text (`IP<TAB>value` lines, sorted) into `out`; nothing while the brake is on. */
+  mapText(now: number, value: string, out: MapSink): void {
+    if (!this.brake()) this.store.mapText(now, value, out);
   }
 
   /** Active grants, and the brake (none is active while it is on). */

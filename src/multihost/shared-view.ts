@@ -3,6 +3,7 @@
 // holds the time left as PostgreSQL measured it, counted down on this host's monotonic clock, so
 // no wall clock is compared. Fail-closed: not confirmed in step within staleMs, or an address
 // whose change is being read, answers "try again later" (Postfix 4xx), never "found".
+import type { MapSink } from '../publish/map-content.js';
 import type pg from 'pg';
 import type { Logger } from 'winston';
 import { describe } from '../core/errors.js';
@@ -85,14 +86,11 @@ export class SharedView implements GrantLookup {
    * Map mode's text. A map cannot say "try again later": while the store is unreachable it keeps
    * the grants it knew, each only until its own expiry.
    */
-  mapText(_now: number, value: string): string {
-    if (this.braked) return '';
+  mapText(_now: number, value: string, out: MapSink): void {
+    if (this.braked) return;
     const t = now();
     const ips = [...this.entries].filter(([, d]) => d > t).map(([ip]) => ip);
-    return ips
-      .sort()
-      .map((ip) => `${ip}\t${value}\n`)
-      .join('');
+    for (const ip of ips.sort()) out.append(`${ip}\t${value}\n`);
   }
 
   /** How long since the store last confirmed the view in step (status). */

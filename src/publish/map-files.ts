@@ -33,13 +33,12 @@ export function checkMapDir(path: string): void {
   }
 }
 
-/** Writes `text` to a new file at `path`: an existing file or link there is removed first, and O_EXCL refuses one that reappears. */
-export async function writeNew(path: string, text: string): Promise<void> {
+/** Writes `bytes` to a new file at `path`: an existing file or link there is removed first, and O_EXCL refuses one that reappears. */
+export async function writeNew(path: string, bytes: Buffer): Promise<void> {
   await rm(path, { force: true });
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
-    const buf = Buffer.from(text);
-    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
   } finally {
     closeSync(fd);
   }

@@ -10,13 +10,14 @@ import { PostmapRunner } from '../postfix/postmap-runner.js';
 import { builtSuffix, type MapSpec } from '../postfix/map-spec.js';
 import { postmap, supportedMapTypes } from '../postfix/tools.js';
 import { checkMapDir, cleanUp, exists, removedFrom, swapInReserve, writeNew } from './map-files.js';
+import { MapContent, type MapSink } from './map-content.js';
 import { publishedAddresses } from './published-map.js';
 import type { Publisher } from './publisher.js';
 
 export interface MapPublisherOptions {
   map: MapSpec;
-  /** The map's whole text (`IP<TAB>value` lines, sorted), from the grant view. */
-  text: () => string;
+  /** Writes the map's whole text (`IP<TAB>value` lines, sorted) into `out`, from the grant view. */
+  text: (out: MapSink) => void;
   postmapCommand: string;
   postconfCommand: string;
   logger: Logger;
@@ -29,13 +30,18 @@ export interface MapPublisherOptions {
   maxRetryMs?: number;
 }
 
+/** The map with no address (stop, withdraw, the reserve). */
+const EMPTY = new MapContent(16);
+
 export class MapPublisher implements Publisher {
   readonly name: string;
   private readonly o: MapPublisherOptions;
   private readonly suffix: string;
   private building: Promise<void> | null = null;
   private dirty = false;
-  private lastContent: string | null = null;
+  /** What the live map holds, once this publisher built it; and the buffer the next build fills. */
+  private last: MapContent | null = null;
+  private next = new MapContent();
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -57,7 +63,7 @@ export class MapPublisher implements Publisher {
     const types = await supportedMapTypes(this.o.postconfCommand);
     if (!types.has(this.o.map.type)) throw unsupportedMapType(`map ${this.name}`, this.o.map.type);
     checkMapDir(this.o.map.path);
-    const content = this.o.text();
+    const content = this.fill();
     try {
       await this.build(content);
     } catch (err) {
@@ -96,9 +102,9 @@ export class MapPublisher implements Publisher {
   /** Publishes an empty map now, whatever the grants (stop, `popgate withdraw`); the reserve when a build cannot. */
   async withdraw(): Promise<void> {
     try {
-      await this.build('');
+      await this.build(EMPTY);
     } catch (err) {
-      if (!(await this.failClosed('', err, true))) throw err;
+      if (!(await this.failClosed(EMPTY, err, true))) throw err;
     }
   }
 
@@ -106,7 +112,7 @@ export class MapPublisher implements Publisher {
   private async prepareReserve(): Promise<void> {
     if (exists(this.reserve + this.suffix)) return;
     try {
-      await this.postmapNew(this.reserve, '');
+      await this.postmapNew(this.reserve, EMPTY);
     } catch (err) {
       this.o.logger.warn(`${describe(err)}; without the reserve empty map a full disk cannot withdraw ${this.name}`);
     }
@@ -117,18 +123,18 @@ export class MapPublisher implements Publisher {
    * is replaced by the reserve empty map: Postfix relays for nobody through it rather than for
    * the wrong ones. True when that happened.
    */
-  private async failClosed(content: string, err: unknown, always = false): Promise<boolean> {
+  private async failClosed(content: MapContent, err: unknown, always = false): Promise<boolean> {
     const live =
-      this.lastContent ??
+      this.last?.toString() ??
       publishedAddresses(this.o.map)
         ?.map((ip) => `${ip}\t`)
         .join('\n') ??
       '';
-    if (!always && removedFrom(live, content) === 0) return false;
+    if (!always && removedFrom(live, content.toString()) === 0) return false;
     const { path } = this.o.map;
     if (!(await swapInReserve(this.reserve + this.suffix, path + this.suffix).catch(() => false))) return false;
     await rm(path, { force: true }).catch(() => {}); // its text no longer says what Postfix reads
-    this.lastContent = '';
+    (this.last ??= new MapContent(1024)).reset();
     this.o.logger.error(`${this.name}: cannot be rebuilt (${describe(err)}); the empty reserve map is in place, so Postfix relays for nobody through it until a build succeeds`);
     return true;
   }
@@ -140,7 +146,7 @@ export class MapPublisher implements Publisher {
       await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.dirty && !this.stopped) {
         this.dirty = false;
-        const content = this.o.text();
+        const content = this.fill();
         try {
           await this.build(content);
           this.failures = 0;
@@ -167,12 +173,12 @@ export class MapPublisher implements Publisher {
   }
 
   /** Writes `content` to a new text file at `file` and runs postmap on it (`file` + suffix is built). */
-  private async postmapNew(file: string, content: string): Promise<void> {
+  private async postmapNew(file: string, content: MapContent): Promise<void> {
     try {
       // The text is written synchronously (a new file: microseconds, ~2 ms for 100k grants), where
       // a trip through libuv's thread pool costs up to milliseconds on a busy machine. postmap,
       // the slow part, runs as a child process: the event loop goes on meanwhile.
-      await writeNew(file, content);
+      await writeNew(file, content.bytes);
       await rm(file + this.suffix, { force: true });
       if (this.runner) await this.runner.build(this.o.map.type, file);
       else await postmap(this.o.postmapCommand, this.o.map.type, file);
@@ -189,9 +195,9 @@ export class MapPublisher implements Publisher {
   }
 
   /** One build; skipped when the content is what is already live. */
-  private async build(content: string): Promise<void> {
+  private async build(content: MapContent): Promise<void> {
     const { path } = this.o.map;
-    if (content === this.lastContent && exists(path + this.suffix)) return;
+    if (this.last?.equals(content) && exists(path + this.suffix)) return;
     const tmp = `${path}.popgate-new`;
     await this.postmapNew(tmp, content);
     try {
@@ -204,14 +210,22 @@ export class MapPublisher implements Publisher {
       await cleanUp(tmp, this.suffix);
       throw new PublishError(`map ${this.name}`, `cannot rename the new map into place (${describe(err)})`, `check ${dirname(path)}`, err);
     }
-    this.lastContent = content;
+    this.remember(content);
     this.builds++;
-    if (this.o.logger.isDebugEnabled()) this.o.logger.debug(`published ${count(content)} address(es) to ${this.name}`);
+    if (this.o.logger.isDebugEnabled()) this.o.logger.debug(`published ${this.last!.lines()} address(es) to ${this.name}`);
   }
-}
 
-function count(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
-  return n;
+  /** The grant view's text, in the buffer not holding the live map's. */
+  private fill(): MapContent {
+    this.o.text(this.next.reset());
+    return this.next;
+  }
+
+  /** `content` is live now: it becomes `last`, and the old one's buffer is filled next time. */
+  private remember(content: MapContent): void {
+    if (content === this.next) {
+      this.next = this.last ?? new MapContent();
+      this.last = content;
+    } else (this.last ??= new MapContent(1024)).reset(); // EMPTY: the only other content built
+  }
 }

@@ -9,6 +9,7 @@ import { Granter } from '../../src/grants/granter.js';
 import { Exclusions } from '../../src/grants/exclusions.js';
 import { parseRate, RateGuard } from '../../src/grants/rate-guard.js';
 import { SqliteStore } from '../../src/grants/sqlite-store.js';
+import { MapContent } from '../../src/publish/map-content.js';
 import { GrantView } from '../../src/grants/view.js';
 import { memoryLogger } from '../helpers/quiet-logger.js';
 
@@ -55,7 +56,9 @@ describe('emergency brake', () => {
     store.setState(BRAKE_KEY, JSON.stringify({ since: NOW, by: 'test', reason: 'x' }));
     assert.equal(store.isGranted('198.51.100.7', NOW), true, 'the row is there');
     assert.deepEqual(view.lookup('198.51.100.7', NOW), { kind: 'notfound' });
-    assert.equal(view.mapText(NOW, 'OK'), '', 'the map is empty too');
+    const map = new MapContent();
+    view.mapText(NOW, 'OK', map);
+    assert.equal(map.toString(), '', 'the map is empty too');
     releaseBrake(store, NOW, 'cli:test');
     assert.deepEqual(view.lookup('198.51.100.7', NOW), { kind: 'found' });
     assert.ok(
