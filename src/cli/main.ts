@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --v8-pool-size=1
 // popgate's command line: runs the program of program.ts and maps its outcome to sysexits codes.
-// The shebang caps V8's young generation (2 × 2 MB): peak RSS with 100k grants stays near 100 MB
-// with no flag for the admin to set (bench/memory.ts measures with the same flag, read from here).
+// The shebang caps V8's young generation (2 × 2 MB) and its worker threads (one: each held its own
+// malloc arena, ~10 MB in all, for no speed a daemon on a small server notices): peak RSS with 100k
+// grants stays under 100 MB with no flag for the admin to set (bench/memory.ts reads them from here).
 import { CommanderError } from 'commander';
 import { EXIT } from '../core/errors.js';
 import { buildProgram, EXIT_BROKEN_PIPE } from './program.js';
