@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Daemon } from '../src/daemon/daemon.js';
 import type { MapPublisher } from '../src/publish/map-publisher.js';
 import { LogGenerator, clientIp, rng } from './generate.js';
+import { PolicyProbe, type RttReport } from './policy-probe.js';
 import { freePort, MapWatch, policyOpen, PostmapAsker } from './probes.js';
 import { benchConfig } from './setup.js';
 import { benchLogger, percentile, round, sleep, tempDir } from './util.js';
@@ -28,11 +29,17 @@ export interface LatencyReport {
   /** Until the built map is renamed into place: what smtpd reads at its next lookup. */
   renamed: { quiet: LatencyCase; noisy: LatencyCase };
   policy: { quiet: LatencyCase; noisy: LatencyCase } | 'not built yet';
+  /** From the commit that stored the grant to the OK reaching a client in another process. */
+  policyFromCommit: { quiet: LatencyCase; noisy: LatencyCase };
+  /** Each lookup of a granted address, back to back over one connection, from another process. */
+  policyLookup: { quiet: RttReport; noisy: RttReport };
   storm: { logins: number; seconds: number; writeSeconds: number; builds: number; maxBuildsPossible: number; lastLoginToMapMs: number; peakRssMb: number };
 }
 
 const TRIALS = 60;
 const WARMUP = 5;
+/** Policy trials from the commit are cheap (no postmap): enough of them for a p99 that is not the maximum. */
+const COMMIT_TRIALS = 300;
 const NOISE_PER_SEC = 2000;
 /** The login storm: new addresses this fast, this long. */
 const STORM_PER_SEC = 10_000;
@@ -55,7 +62,22 @@ interface Rig {
   /** Per map trial: when the rename that brought the address in happened. */
   renames: number[];
   policy: ((ip: string) => Promise<boolean>) | null;
+  probe: PolicyProbe;
+  /** The address a trial waits for, and when (hrtime ns) the commit that granted it returned. */
+  commit: { ip: string | null; at: bigint | null };
   stop: () => Promise<void>;
+}
+
+/** Notes when the transaction that grants `commit.ip` has committed (wraps the store's transaction). */
+function watchCommits(daemon: Daemon, commit: Rig['commit']): void {
+  const store = daemon.store;
+  const inner = store.transaction.bind(store);
+  store.transaction = <T>(fn: () => T): T => {
+    const result = inner(fn);
+    const at = process.hrtime.bigint();
+    if (commit.ip !== null && commit.at === null && store.isGranted(commit.ip, Date.now())) commit.at = at;
+    return result;
+  };
 }
 
 async function rig(dir: string): Promise<Rig> {
@@ -68,6 +90,9 @@ async function rig(dir: string): Promise<Rig> {
   const policyAddress = `inet:127.0.0.1:${await freePort()}`;
   const { config, mapPath, policy } = benchConfig(dir, [log], { policy: policyAddress });
   const daemon = await Daemon.start(config, benchLogger());
+  const commit: Rig['commit'] = { ip: null, at: null };
+  watchCommits(daemon, commit);
+  const probe = await PolicyProbe.start(policy!);
   const watch = new MapWatch(mapPath);
   const postmap = new PostmapAsker(mapPath);
   return {
@@ -79,7 +104,10 @@ async function rig(dir: string): Promise<Rig> {
     renames: [],
     append: (text) => writeSync(fd, text),
     policy: policy ? await policyOpen(policy) : null,
+    probe,
+    commit,
     stop: async () => {
+      probe.stop();
       watch.close();
       postmap.close();
       await daemon.stop();
@@ -136,11 +164,23 @@ async function policyTrial(r: Rig, n: number): Promise<number> {
   return performance.now() - t0;
 }
 
-async function trials(r: Rig, trial: (r: Rig, n: number) => Promise<number>, base: number): Promise<LatencyCase> {
+async function policyCommitTrial(r: Rig, n: number): Promise<number> {
+  const ip = clientIp(3_600_000 + n, n % 4 === 0);
+  const line = r.gen.loginLine(Date.now(), 3_600_000 + n, n % 4 === 0) + '\n';
+  const { ok } = await r.probe.watch(ip);
+  Object.assign(r.commit, { ip, at: null });
+  r.append(line);
+  const okAt = await Promise.race([ok, sleep(GIVE_UP_MS).then(() => null)]);
+  const at = r.commit.at;
+  r.commit.ip = null;
+  return okAt === null || at === null ? Infinity : Number(okAt - at) / 1e6;
+}
+
+async function trials(r: Rig, trial: (r: Rig, n: number) => Promise<number>, base: number, count = TRIALS): Promise<LatencyCase> {
   const gap = rng(base);
   const out: number[] = [];
   r.renames = [];
-  for (let i = 0; i < WARMUP + TRIALS; i++) {
+  for (let i = 0; i < WARMUP + count; i++) {
     const ms = await trial(r, base + i);
     if (i >= WARMUP) out.push(ms);
     await sleep(20 + gap() * 40);
@@ -196,6 +236,8 @@ export async function latencyChild(): Promise<LatencyReport> {
     const quiet = await trials(r, mapTrial, 0);
     const renamedQuiet = summary(r.renames);
     const policyQuiet = r.policy ? await trials(r, policyTrial, 0) : null;
+    const fromCommitQuiet = await trials(r, policyCommitTrial, 0, COMMIT_TRIALS);
+    const lookupQuiet = await r.probe.rtt(clientIp(3_600_000, true), 1000);
     // The noise's clients are granted first, as they would be on a running server.
     let known = '';
     for (let i = 0; i < NOISE_CLIENTS; i++) known += r.gen.clientLogin(Date.now(), i) + '\n';
@@ -207,6 +249,8 @@ export async function latencyChild(): Promise<LatencyReport> {
     const noisy = await trials(r, mapTrial, 1000);
     const renamedNoisy = summary(r.renames);
     const policyNoisy = r.policy ? await trials(r, policyTrial, 1000) : null;
+    const fromCommitNoisy = await trials(r, policyCommitTrial, 1000, COMMIT_TRIALS);
+    const lookupNoisy = await r.probe.rtt(clientIp(3_600_000, true), 1000);
     stopNoise();
     const s = await storm(r);
     await r.stop();
@@ -217,6 +261,8 @@ export async function latencyChild(): Promise<LatencyReport> {
       map: { quiet, noisy },
       renamed: { quiet: renamedQuiet, noisy: renamedNoisy },
       policy: policyQuiet && policyNoisy ? { quiet: policyQuiet, noisy: policyNoisy } : 'not built yet',
+      policyFromCommit: { quiet: fromCommitQuiet, noisy: fromCommitNoisy },
+      policyLookup: { quiet: lookupQuiet, noisy: lookupNoisy },
       storm: s,
     };
   } finally {

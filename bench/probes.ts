@@ -123,14 +123,20 @@ export class LineClient {
 
 /** Postfix policy delegation: does the service answer action=OK for this client? */
 export async function policyOpen(address: string): Promise<(ip: string) => Promise<boolean>> {
+  return (await policyClient(address)).ask;
+}
+
+/** A policy client that can be closed: asks whether `ip` gets action=OK. */
+export async function policyClient(address: string): Promise<{ ask: (ip: string) => Promise<boolean>; close: () => void }> {
   const c = await LineClient.open(address, (b) => {
     const i = b.indexOf('\n\n');
     return i < 0 ? 0 : i + 2;
   });
-  return async (ip) => {
+  const ask = async (ip: string) => {
     const reply = await c.ask(`request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nclient_address=${ip}\nclient_name=unknown\n\n`);
     return reply.startsWith('action=OK');
   };
+  return { ask, close: () => c.close() };
 }
 
 /** socketmap_table(5): netstring `popgate IP` → `OK …` or `NOTFOUND `. */

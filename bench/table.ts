@@ -16,6 +16,12 @@ function catchupRows(c: CatchupReport, label: string): Row[] {
     [`catch-up ${label}: Node single-regex scan`, `${n(c.scan.linesPerSec)} lines/s`, '', ''],
     [`catch-up ${label}: popgate pipeline`, `${n(c.pipeline.linesPerSec)} lines/s (${c.ratioToScan}× scan, ${c.ratioToGrep}× grep)`, '≥ 0.6× scan', met(c.ratioToScan >= 0.6)],
     [
+      `catch-up ${label}: popgate parse (the command, Node's start included)`,
+      `${n(c.parse.linesPerSec)} lines/s (${c.parse.ratioToScan}× the scan as a command, ${n(c.scanCommand.linesPerSec)} lines/s)`,
+      '≥ 0.6× scan',
+      met(c.parse.ratioToScan >= 0.6),
+    ],
+    [
       `catch-up ${label}: grants / builds / peak RSS`,
       `${n(c.pipeline.granted)} / ${c.pipeline.builds} / ${c.pipeline.peakRssMb} MB${c.correct ? '' : ' (COUNTS WRONG)'}`,
       'all logins granted',
@@ -24,15 +30,16 @@ function catchupRows(c: CatchupReport, label: string): Row[] {
   ];
 }
 
-function latencyRows(name: string, l: { quiet: LatencyCase; noisy: LatencyCase }, p50: number | null, p99: number): Row[] {
+/** `p99` null: shown without a target. */
+function latencyRows(name: string, l: { quiet: LatencyCase; noisy: LatencyCase }, p50: number | null, p99: number | null): Row[] {
   return (['quiet', 'noisy'] as const).map((k) => {
     const c = l[k];
-    const ok = (p50 === null || c.p50 <= p50) && c.p99 <= p99 && c.missed === 0;
+    const ok = (p50 === null || c.p50 <= p50) && (p99 === null || c.p99 <= p99) && c.missed === 0;
     return [
       `login → ${name}, ${k === 'quiet' ? 'quiet log' : 'under 2,000 lines/s'}`,
-      `p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms${c.missed ? `, ${c.missed} missed` : ''}`,
-      `${p50 === null ? '' : `p50 ≤ ${p50}, `}p99 ≤ ${p99} ms`,
-      met(ok),
+      `p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms${c.missed ? `, ${c.missed} missed` : ''} (n=${c.trials})`,
+      p99 === null ? '' : `${p50 === null ? '' : `p50 ≤ ${p50}, `}p99 ≤ ${p99} ms`,
+      p99 === null ? '' : met(ok),
     ];
   });
 }
@@ -46,10 +53,21 @@ export function printTable(out: Record<string, unknown>): void {
   if (l) {
     rows.push(...latencyRows('postmap -q OK', l.map, 20, 100));
     rows.push(...latencyRows('map renamed in (smtpd sees it)', l.renamed, 10, 30));
-    // Measured from the line's write (the follower's wake-up and the batch included): stricter
-    // than the target's "from the commit".
-    if (l.policy === 'not built yet') rows.push(['login → policy OK', 'policy: not built yet', 'p99 ≤ 1 ms', '-']);
-    else rows.push(...latencyRows('policy OK (from the log write)', l.policy, null, 1));
+    // From the line's write (the follower's wake-up and the batch included): no target, shown for scale.
+    if (l.policy === 'not built yet') rows.push(['login → policy OK', 'policy: not built yet', '', '']);
+    else rows.push(...latencyRows('policy OK (from the log write)', l.policy, null, null));
+    if (l.policyFromCommit) rows.push(...latencyRows('policy OK (from the commit, another process asking)', l.policyFromCommit, null, 1));
+    if (l.policyLookup) {
+      for (const k of ['quiet', 'noisy'] as const) {
+        const q = l.policyLookup[k];
+        rows.push([
+          `policy lookup, granted address, ${k === 'quiet' ? 'quiet log' : 'under 2,000 lines/s'}`,
+          `p50 ${q.p50} ms, p99 ${q.p99} ms, max ${q.max} ms (${n(q.lookups)} in 1 s)`,
+          'p99 ≤ 0.5 ms',
+          met(q.p99 <= 0.5),
+        ]);
+      }
+    }
     const s = l.storm;
     rows.push([
       `login storm: ${n(s.logins)} new addresses written in ${s.writeSeconds} s`,
