@@ -9,7 +9,7 @@ import { Daemon } from '../src/daemon/daemon.js';
 import type { MapPublisher } from '../src/publish/map-publisher.js';
 import { LogGenerator, type StampFormat } from './generate.js';
 import { benchConfig } from './setup.js';
-import { benchLogger, median, peakRssMb, round, runChild, tempDir } from './util.js';
+import { benchLogger, median, peakRssMb, round, runChild, shebangFlags, tempDir } from './util.js';
 
 export interface ScanResult {
   lines: number;
@@ -57,6 +57,17 @@ export async function pipelineChild(file: string, dir: string): Promise<Pipeline
   return { lines: position?.line ?? 0, matches: granted, ms, readMs, granted, builds: pubs[0]?.builds ?? 0, peakRssMb: peakRssMb() };
 }
 
+/** `popgate parse FILE` as a user runs it (output to /dev/null), wall time from spawn to exit. */
+function parseCommand(file: string): ScanResult {
+  const main = new URL('../src/cli/main.js', import.meta.url).pathname;
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [...shebangFlags(), main, 'parse', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`popgate parse failed: ${r.stderr}`);
+  const m = /(\d+) logins/.exec(r.stderr);
+  return { lines: Number(/^(\d+) lines/m.exec(r.stderr)?.[1] ?? NaN), matches: Number(m?.[1] ?? NaN), ms };
+}
+
 function grep(file: string): ScanResult {
   const t0 = performance.now();
   const r = spawnSync('grep', ['-c', 'Login: ', file], { encoding: 'utf8' });
@@ -71,6 +82,9 @@ export interface CatchupReport {
   runs: number;
   grep: { linesPerSec: number; matches: number };
   scan: { linesPerSec: number; matches: number };
+  /** The scan and `popgate parse` as commands: wall time from spawn to exit, Node's start included in both. */
+  scanCommand: { linesPerSec: number };
+  parse: { linesPerSec: number; matches: number; ratioToScan: number };
   pipeline: { linesPerSec: number; readLinesPerSec: number; granted: number; builds: number; peakRssMb: number };
   ratioToScan: number;
   ratioToGrep: number;
@@ -94,13 +108,18 @@ export async function catchup(lines: number, format: StampFormat, runs: number, 
     const g: ScanResult[] = [];
     const s: ScanResult[] = [];
     const p: PipelineResult[] = [];
+    const sw: ScanResult[] = [];
+    const pc: ScanResult[] = [];
     grep(file); // page cache
     for (let i = 0; i < runs; i++) {
       g.push(grep(file));
+      const tw = performance.now();
       s.push(await runChild<ScanResult>('scan', [file], 120_000));
+      sw.push({ ...s[i]!, ms: performance.now() - tw });
+      pc.push(parseCommand(file));
       const run = join(tmp.dir, `run${i}`);
       p.push(await runChild<PipelineResult>('pipeline', [file, run], 300_000));
-      log(`  run ${i + 1}: grep ${round(g[i]!.ms)} ms, scan ${round(s[i]!.ms)} ms, pipeline ${round(p[i]!.ms)} ms`);
+      log(`  run ${i + 1}: grep ${round(g[i]!.ms)} ms, scan ${round(s[i]!.ms)} ms (command ${round(sw[i]!.ms)} ms), popgate parse ${round(pc[i]!.ms)} ms, pipeline ${round(p[i]!.ms)} ms`);
     }
     const rate = (r: ScanResult[]) => Math.round(lines / (median(r.map((x) => x.ms)) / 1000));
     const last = p[p.length - 1]!;
@@ -119,6 +138,8 @@ export async function catchup(lines: number, format: StampFormat, runs: number, 
       runs,
       grep: { linesPerSec: rate(g), matches: g[0]!.matches },
       scan: { linesPerSec: rate(s), matches: s[0]!.matches },
+      scanCommand: { linesPerSec: rate(sw) },
+      parse: { linesPerSec: rate(pc), matches: pc[0]!.matches, ratioToScan: round(rate(pc) / rate(sw), 2) },
       pipeline: {
         linesPerSec: rate(p),
         readLinesPerSec: Math.round(lines / (median(p.map((x) => x.readMs)) / 1000)),
@@ -129,7 +150,8 @@ export async function catchup(lines: number, format: StampFormat, runs: number, 
       ratioToScan: 0,
       ratioToGrep: 0,
       // Every generated login grants its address; the baselines see every login line.
-      correct: last.granted === stats.grantedIps.size && s[0]!.matches === stats.logins && g[0]!.matches === stats.logins && last.lines === lines,
+      correct:
+        last.granted === stats.grantedIps.size && s[0]!.matches === stats.logins && g[0]!.matches === stats.logins && last.lines === lines && pc[0]!.matches === stats.logins && pc[0]!.lines === lines,
     };
     report.ratioToScan = round(report.pipeline.linesPerSec / report.scan.linesPerSec, 2);
     report.ratioToGrep = round(report.pipeline.linesPerSec / report.grep.linesPerSec, 3);

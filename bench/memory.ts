@@ -3,14 +3,14 @@
 // process, the one measured): the daemon restarts on that database — sessions reloaded, the 100k
 // map published at start —, follows live logins, and answers lookups from the store, the policy
 // service and the socketmap (asked from another process, as Postfix would). Peak RSS is maxRSS.
-import { appendFileSync, readFileSync, closeSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Daemon } from '../src/daemon/daemon.js';
 import { LogGenerator, clientIp } from './generate.js';
 import { freePort, policyOpen, socketmapOpen } from './probes.js';
 import { benchConfig } from './setup.js';
-import { benchLogger, peakRssMb, round, runChild, sleep } from './util.js';
+import { benchLogger, peakRssMb, round, runChild, shebangFlags, sleep } from './util.js';
 
 export interface MemoryReport {
   grants: number;
@@ -115,15 +115,6 @@ export async function memoryChild(log: string, dir: string, phase: string): Prom
   return { grants, openSessions, startMs: ms, peakRssMb: peakRssMb(), storeLookupsPerSec, policyLookupsPerSec, socketmapLookupsPerSec };
 }
 
-/** The Node flags the popgate command sets for itself (its shebang, src/cli/main.ts). */
-function programNodeFlags(): string[] {
-  const first = readFileSync(new URL('../../src/cli/main.ts', import.meta.url), 'utf8').split('\n')[0]!;
-  return first
-    .replace(/^#!\/usr\/bin\/env -S node\s*/, '')
-    .split(/\s+/)
-    .filter(Boolean);
-}
-
 /** Both phases, each in its own process, on one log and one database. */
 export async function memory(dir: string): Promise<MemoryReport> {
   const log = join(dir, 'mail.log');
@@ -131,7 +122,7 @@ export async function memory(dir: string): Promise<MemoryReport> {
   const one = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'catchup'], 240_000);
   // The command's own flags on the first restart after the catch-up (it cost ~20 MB more than a
   // second restart did); Node's defaults after, for comparison.
-  const small = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'steady'], 240_000, programNodeFlags());
+  const small = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'steady'], 240_000, shebangFlags());
   const two = await runChild<Partial<MemoryReport>>('memory', [log, join(dir, 'db'), 'steady'], 240_000);
   return { ...one, ...two, grants: small.grants!, openSessions: small.openSessions!, peakRssSmallYoungMb: small.peakRssMb! } as MemoryReport;
 }

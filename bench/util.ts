@@ -1,7 +1,7 @@
 // Small helpers the benchmark sections share: statistics, temp dirs, a quiet real logger,
 // child processes that report one JSON object, and the machine's load.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -75,4 +75,13 @@ export function runChild<T>(name: string, args: readonly string[], timeoutMs: nu
 /** Peak resident set size of this process so far, in MB. */
 export function peakRssMb(): number {
   return round(process.resourceUsage().maxRSS / 1024, 1);
+}
+
+/** The Node flags popgate's command sets for itself (the shebang of src/cli/main.ts). */
+export function shebangFlags(): string[] {
+  const first = readFileSync(new URL('../../src/cli/main.ts', import.meta.url), 'utf8').split('\n')[0]!;
+  return first
+    .replace(/^#!\/usr\/bin\/env -S node\s*/, '')
+    .split(/\s+/)
+    .filter(Boolean);
 }

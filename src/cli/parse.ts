@@ -9,7 +9,7 @@ import type { AuthEvent, LogLine } from '../core/types.js';
 import { loadExclusions } from '../grants/exclusions.js';
 import { Engine, type Verdict } from '../parse/engine.js';
 import { selectParsers } from '../parse/select.js';
-import { looksLikeLogin } from '../parse/unknown.js';
+import { unreadKind } from '../parse/unread-watch.js';
 import { readLines } from '../sources/read-lines.js';
 import { parserNames } from '../../parsers/index.js';
 import { act, configFrom, withCommon, type CommonOptions } from './common.js';
@@ -60,7 +60,15 @@ export function register(program: Command): void {
         const servers = new Map<string, number>();
         const unknown: string[] = [];
         let unknownCount = 0;
-        const out = (s: string) => process.stdout.write(s + '\n');
+        // One write per batch: a write per event cost more than the parsing of its line.
+        let pending = '';
+        const out = (s: string) => {
+          pending += `${s}\n`;
+        };
+        const flush = () => {
+          if (pending) process.stdout.write(pending);
+          pending = '';
+        };
         const emit = (file: string, line: number, ev: AuthEvent) => {
           const why = ev.event === 'login' ? exclusions.refuse(ev.ip) : null;
           if (ev.event === 'login') totals.logins++;
@@ -73,11 +81,11 @@ export function register(program: Command): void {
             out(`${file}:${line}: ${ev.event} ${ev.ip} user=${ev.user ?? '-'} ${ev.server}/${ev.protocol ?? '-'} ${when}${why ? ` (no grant: ${why})` : ''}`);
           }
         };
-        // Every line's verdict: explanations, and lines that look like logins no parser read.
+        // Every line's verdict: explanations, and the lines the daemon would warn of as unread
+        // (a login no parser read, a login line whose time cannot be read).
         const each = (line: LogLine, v: Verdict) => {
           if (opts.explain) process.stderr.write(`${line.origin}:${line.lineNo}: ${explanation(v)}\n`);
-          if (v.outcome.kind !== 'none') return;
-          if (looksLikeLogin(line.text) && ++unknownCount <= UNKNOWN_SHOWN) unknown.push(`  ${line.origin}:${line.lineNo}: ${line.text.slice(0, 200)}`);
+          if (v.events.length === 0 && unreadKind(line.text, v) && ++unknownCount <= UNKNOWN_SHOWN) unknown.push(`  ${line.origin}:${line.lineNo}: ${line.text.slice(0, 200)}`);
         };
         for (const file of files) {
           let reference = Date.now();
@@ -91,12 +99,13 @@ export function register(program: Command): void {
           const state = engine.newSource();
           let n = 0;
           // The daemon's own loop; a held login is reported at its own line once confirmed.
-          for await (const batch of readLines(file === '-' ? process.stdin : file)) {
-            const lines: LogLine[] = batch.map((l) => ({ text: l.text, origin: file, lineNo: l.lineNo, readAt: reference, live: false }));
+          for await (const lines of readLines(file === '-' ? process.stdin : file, { origin: file, now: () => reference })) {
             for (const f of engine.readAll(lines, state, reference, each, opts.explain)) emit(file, f.line.lineNo, f.event);
-            n = batch[batch.length - 1]!.lineNo;
+            flush();
+            n = lines[lines.length - 1]!.lineNo;
           }
           for (const f of engine.release(Infinity)) emit(file, f.line.lineNo, f.event);
+          flush();
           totals.lines += n;
         }
         const found = [...servers].map(([s, c]) => `${s} (${c})`).join(', ') || 'none';

@@ -3,7 +3,6 @@
 // line), through the shared splitter, so a huge line is dropped, never held.
 import type { Readable } from 'node:stream';
 import type { Logger } from 'winston';
-import type { LogLine } from '../core/types.js';
 import { dropWarning } from './drop-warning.js';
 import { readLines } from './read-lines.js';
 import type { BatchHandler, Source } from './source.js';
@@ -34,9 +33,7 @@ export class StreamSource implements Source {
   async start(handler: BatchHandler): Promise<void> {
     const onDrop = dropWarning(this.name, this.options.logger, this.now);
     this.done = (async () => {
-      for await (const batch of readLines(this.input, { onDrop })) {
-        const readAt = this.now();
-        const lines: LogLine[] = batch.map((l) => ({ text: l.text, origin: this.name, lineNo: l.lineNo, readAt, live: true }));
+      for await (const lines of readLines(this.input, { onDrop, origin: this.name, live: true, now: this.now })) {
         for (let attempt = 0; !this.stopped; attempt++) {
           try {
             await handler(lines, null);
