@@ -118,7 +118,8 @@ export async function catchup(lines: number, format: StampFormat, runs: number, 
       sw.push({ ...s[i]!, ms: performance.now() - tw });
       pc.push(parseCommand(file));
       const run = join(tmp.dir, `run${i}`);
-      p.push(await runChild<PipelineResult>('pipeline', [file, run], 300_000));
+      // With the Node flags the popgate command runs with (its shebang).
+      p.push(await runChild<PipelineResult>('pipeline', [file, run], 300_000, shebangFlags()));
       log(`  run ${i + 1}: grep ${round(g[i]!.ms)} ms, scan ${round(s[i]!.ms)} ms (command ${round(sw[i]!.ms)} ms), popgate parse ${round(pc[i]!.ms)} ms, pipeline ${round(p[i]!.ms)} ms`);
     }
     const rate = (r: ScanResult[]) => Math.round(lines / (median(r.map((x) => x.ms)) / 1000));

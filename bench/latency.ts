@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Daemon } from '../src/daemon/daemon.js';
 import type { MapPublisher } from '../src/publish/map-publisher.js';
 import { LogGenerator, clientIp, rng } from './generate.js';
+import { startNoise } from './noise-writer.js';
 import { PolicyProbe, type RttReport } from './policy-probe.js';
 import { freePort, MapWatch, policyOpen, PostmapAsker } from './probes.js';
 import { benchConfig } from './setup.js';
@@ -55,6 +56,7 @@ function summary(ms: number[]): LatencyCase {
 interface Rig {
   daemon: Daemon;
   gen: LogGenerator;
+  log: string;
   append: (text: string) => void;
   mapPath: string;
   watch: MapWatch;
@@ -102,6 +104,7 @@ async function rig(dir: string): Promise<Rig> {
     watch,
     postmap,
     renames: [],
+    log,
     append: (text) => writeSync(fd, text),
     policy: policy ? await policyOpen(policy) : null,
     probe,
@@ -114,22 +117,6 @@ async function rig(dir: string): Promise<Rig> {
       closeSync(fd);
     },
   };
-}
-
-/** Appends NOISE_PER_SEC generated lines per second (in 10 ms steps) until stopped. */
-function noise(r: Rig): () => void {
-  const t0 = performance.now();
-  let written = 0;
-  const timer = setInterval(() => {
-    const due = Math.floor(((performance.now() - t0) / 1000) * NOISE_PER_SEC) - written;
-    if (due <= 0) return;
-    const now = Date.now();
-    let text = '';
-    for (let i = 0; i < due; i++) text += r.gen.line(now) + '\n';
-    r.append(text);
-    written += due;
-  }, 10);
-  return () => clearInterval(timer);
 }
 
 async function mapTrial(r: Rig, n: number): Promise<number> {
@@ -244,14 +231,14 @@ export async function latencyChild(): Promise<LatencyReport> {
     r.append(known);
     await sleep(200);
     await r.daemon.settled();
-    const stopNoise = noise(r);
+    const stopNoise = startNoise(r.log, NOISE_PER_SEC, NOISE_CLIENTS);
     await sleep(500);
     const noisy = await trials(r, mapTrial, 1000);
     const renamedNoisy = summary(r.renames);
     const policyNoisy = r.policy ? await trials(r, policyTrial, 1000) : null;
     const fromCommitNoisy = await trials(r, policyCommitTrial, 1000, COMMIT_TRIALS);
     const lookupNoisy = await r.probe.rtt(clientIp(3_600_000, true), 1000);
-    stopNoise();
+    await stopNoise();
     const s = await storm(r);
     await r.stop();
     return {

@@ -12,7 +12,7 @@ import { lookupsChild, memory, memoryChild } from './memory.js';
 import { type MultihostReport, multihostChild } from './multihost.js';
 import { publishChild, type PublishReport } from './publish.js';
 import { printTable } from './table.js';
-import { load, runChild, tempDir } from './util.js';
+import { load, runChild, shebangFlags, tempDir } from './util.js';
 
 const CHILDREN: Record<string, (args: string[]) => Promise<unknown>> = {
   scan: ([file]) => scanChild(file!),
@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   }
   if (want('latency')) {
     log('login → grant latency…');
-    out.latency = await runChild<LatencyReport>('latency', [], 240_000);
+    // The daemon with the Node flags the popgate command runs with (its shebang).
+    out.latency = await runChild<LatencyReport>('latency', [], 240_000, shebangFlags());
   }
   if (want('publish')) {
     log('publish…');
