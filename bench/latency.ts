@@ -1,7 +1,8 @@
 // Login → grant latency: one login line appended to a followed log, timed until `postmap -q` on
 // the published map answers OK (and the policy service, when popgate has one), on a quiet log
-// and under steady noise; then a login storm, to count map builds (coalesced, never queued).
-import { closeSync, openSync, writeSync } from 'node:fs';
+// and under steady noise; then a login storm, to count map builds (coalesced, never queued). The
+// policy service is timed on a daemon of its own set up for live answers (`map = none`).
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Daemon } from '../src/daemon/daemon.js';
@@ -58,9 +59,9 @@ interface Rig {
   gen: LogGenerator;
   log: string;
   append: (text: string) => void;
-  mapPath: string;
-  watch: MapWatch;
-  postmap: PostmapAsker;
+  /** The map and its probes; null in the policy-only rig (`map = none`). */
+  watch: MapWatch | null;
+  postmap: PostmapAsker | null;
   /** Per map trial: when the rename that brought the address in happened. */
   renames: number[];
   policy: ((ip: string) => Promise<boolean>) | null;
@@ -82,7 +83,12 @@ function watchCommits(daemon: Daemon, commit: Rig['commit']): void {
   };
 }
 
-async function rig(dir: string): Promise<Rig> {
+/**
+ * A daemon following its own log. `withMap`: it publishes a hash map (map trials, the storm);
+ * otherwise it is set up as README says for live answers, `map = none` and the policy service.
+ */
+async function rig(dir: string, withMap: boolean): Promise<Rig> {
+  mkdirSync(dir, { recursive: true });
   const log = join(dir, 'mail.log');
   const fd = openSync(log, 'a');
   // The noise's clients log in again and again (renewals, as on a server whose users are known);
@@ -90,17 +96,16 @@ async function rig(dir: string): Promise<Rig> {
   const gen = new LogGenerator({ seed: 7, clients: NOISE_CLIENTS, format: 'rfc3339' });
   for (let i = 0; i < 100; i++) writeSync(fd, gen.line(Date.now()) + '\n');
   const policyAddress = `inet:127.0.0.1:${await freePort()}`;
-  const { config, mapPath, policy } = benchConfig(dir, [log], { policy: policyAddress });
+  const { config, mapPath, policy } = benchConfig(dir, [log], withMap ? { policy: policyAddress } : { policy: policyAddress, map: 'none' });
   const daemon = await Daemon.start(config, benchLogger());
   const commit: Rig['commit'] = { ip: null, at: null };
   watchCommits(daemon, commit);
   const probe = await PolicyProbe.start(policy!);
-  const watch = new MapWatch(mapPath);
-  const postmap = new PostmapAsker(mapPath);
+  const watch = withMap ? new MapWatch(mapPath) : null;
+  const postmap = withMap ? new PostmapAsker(mapPath) : null;
   return {
     daemon,
     gen,
-    mapPath,
     watch,
     postmap,
     renames: [],
@@ -111,8 +116,8 @@ async function rig(dir: string): Promise<Rig> {
     commit,
     stop: async () => {
       probe.stop();
-      watch.close();
-      postmap.close();
+      watch?.close();
+      postmap?.close();
       await daemon.stop();
       closeSync(fd);
     },
@@ -126,9 +131,9 @@ async function mapTrial(r: Rig, n: number): Promise<number> {
   r.append(line);
   for (;;) {
     // The map cannot hold the address before a rename: wait for one, then ask as Postfix would.
-    await r.watch.next(50);
+    await r.watch!.next(50);
     const renamed = performance.now() - t0;
-    if ((await r.postmap.ask(ip)) === 'OK') {
+    if ((await r.postmap!.ask(ip)) === 'OK') {
       r.renames.push(renamed);
       return performance.now() - t0;
     }
@@ -197,9 +202,9 @@ async function storm(r: Rig): Promise<LatencyReport['storm']> {
   const tLast = performance.now();
   const writeSeconds = (tLast - t0) / 1000;
   const lastIp = clientIp(3_800_000 + logins - 1, (logins - 1) % 3 === 0);
-  while ((await r.postmap.ask(lastIp)) !== 'OK' && performance.now() - tLast < 30_000) {
+  while ((await r.postmap!.ask(lastIp)) !== 'OK' && performance.now() - tLast < 30_000) {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    await r.watch.next(50);
+    await r.watch!.next(50);
   }
   const lastLoginToMapMs = performance.now() - tLast;
   await r.daemon.settled();
@@ -216,38 +221,49 @@ async function storm(r: Rig): Promise<LatencyReport['storm']> {
   };
 }
 
+/** The noise's clients granted first, as on a running server, then noise from its own process. */
+async function startNoisy(r: Rig): Promise<() => Promise<void>> {
+  let known = '';
+  for (let i = 0; i < NOISE_CLIENTS; i++) known += r.gen.clientLogin(Date.now(), i) + '\n';
+  r.append(known);
+  await sleep(200);
+  await r.daemon.settled();
+  const stop = startNoise(r.log, NOISE_PER_SEC, NOISE_CLIENTS);
+  await sleep(500);
+  return stop;
+}
+
 export async function latencyChild(): Promise<LatencyReport> {
   const tmp = tempDir('latency');
   try {
-    const r = await rig(tmp.dir);
+    // Map mode: login → map renamed / postmap -q OK, quiet then noisy, then the storm.
+    const r = await rig(join(tmp.dir, 'map'), true);
     const quiet = await trials(r, mapTrial, 0);
     const renamedQuiet = summary(r.renames);
-    const policyQuiet = r.policy ? await trials(r, policyTrial, 0) : null;
-    const fromCommitQuiet = await trials(r, policyCommitTrial, 0, COMMIT_TRIALS);
-    const lookupQuiet = await r.probe.rtt(clientIp(3_600_000, true), 1000);
-    // The noise's clients are granted first, as they would be on a running server.
-    let known = '';
-    for (let i = 0; i < NOISE_CLIENTS; i++) known += r.gen.clientLogin(Date.now(), i) + '\n';
-    r.append(known);
-    await sleep(200);
-    await r.daemon.settled();
-    const stopNoise = startNoise(r.log, NOISE_PER_SEC, NOISE_CLIENTS);
-    await sleep(500);
+    let stopNoise = await startNoisy(r);
     const noisy = await trials(r, mapTrial, 1000);
     const renamedNoisy = summary(r.renames);
-    const policyNoisy = r.policy ? await trials(r, policyTrial, 1000) : null;
-    const fromCommitNoisy = await trials(r, policyCommitTrial, 1000, COMMIT_TRIALS);
-    const lookupNoisy = await r.probe.rtt(clientIp(3_600_000, true), 1000);
     await stopNoise();
     const s = await storm(r);
     await r.stop();
+    // Live answers, as README sets them up (no map): a daemon of its own, after the other stopped.
+    const p = await rig(join(tmp.dir, 'policy'), false);
+    const policyQuiet = await trials(p, policyTrial, 0);
+    const fromCommitQuiet = await trials(p, policyCommitTrial, 0, COMMIT_TRIALS);
+    const lookupQuiet = await p.probe.rtt(clientIp(3_600_000, true), 1000);
+    stopNoise = await startNoisy(p);
+    const policyNoisy = await trials(p, policyTrial, 1000);
+    const fromCommitNoisy = await trials(p, policyCommitTrial, 1000, COMMIT_TRIALS);
+    const lookupNoisy = await p.probe.rtt(clientIp(3_600_000, true), 1000);
+    await stopNoise();
+    await p.stop();
     return {
       trials: TRIALS,
       noiseLinesPerSec: NOISE_PER_SEC,
       noiseClients: NOISE_CLIENTS,
       map: { quiet, noisy },
       renamed: { quiet: renamedQuiet, noisy: renamedNoisy },
-      policy: policyQuiet && policyNoisy ? { quiet: policyQuiet, noisy: policyNoisy } : 'not built yet',
+      policy: { quiet: policyQuiet, noisy: policyNoisy },
       policyFromCommit: { quiet: fromCommitQuiet, noisy: fromCommitNoisy },
       policyLookup: { quiet: lookupQuiet, noisy: lookupNoisy },
       storm: s,
