@@ -35,6 +35,8 @@ export interface LatencyReport {
   policyFromCommit: { quiet: LatencyCase; noisy: LatencyCase };
   /** Each lookup of a granted address, back to back over one connection, from another process. */
   policyLookup: { quiet: RttReport; noisy: RttReport };
+  socketmapFromCommit: { quiet: LatencyCase; noisy: LatencyCase };
+  socketmapLookup: { quiet: RttReport; noisy: RttReport };
   storm: { logins: number; seconds: number; writeSeconds: number; builds: number; maxBuildsPossible: number; lastLoginToMapMs: number; peakRssMb: number };
 }
 
@@ -66,6 +68,8 @@ interface Rig {
   renames: number[];
   policy: ((ip: string) => Promise<boolean>) | null;
   probe: PolicyProbe;
+  /** The same for the socketmap server (policy-only rig). */
+  smProbe: PolicyProbe | null;
   /** The address a trial waits for, and when (hrtime ns) the commit that granted it returned. */
   commit: { ip: string | null; at: bigint | null };
   stop: () => Promise<void>;
@@ -96,11 +100,13 @@ async function rig(dir: string, withMap: boolean): Promise<Rig> {
   const gen = new LogGenerator({ seed: 7, clients: NOISE_CLIENTS, format: 'rfc3339' });
   for (let i = 0; i < 100; i++) writeSync(fd, gen.line(Date.now()) + '\n');
   const policyAddress = `inet:127.0.0.1:${await freePort()}`;
-  const { config, mapPath, policy } = benchConfig(dir, [log], withMap ? { policy: policyAddress } : { policy: policyAddress, map: 'none' });
+  const socketmapAddress = `inet:127.0.0.1:${await freePort()}`;
+  const { config, mapPath, policy } = benchConfig(dir, [log], withMap ? { policy: policyAddress } : { policy: policyAddress, socketmap: socketmapAddress, map: 'none' });
   const daemon = await Daemon.start(config, benchLogger());
   const commit: Rig['commit'] = { ip: null, at: null };
   watchCommits(daemon, commit);
   const probe = await PolicyProbe.start(policy!);
+  const smProbe = withMap ? null : await PolicyProbe.start(socketmapAddress, 'socketmap');
   const watch = withMap ? new MapWatch(mapPath) : null;
   const postmap = withMap ? new PostmapAsker(mapPath) : null;
   return {
@@ -113,9 +119,11 @@ async function rig(dir: string, withMap: boolean): Promise<Rig> {
     append: (text) => writeSync(fd, text),
     policy: policy ? await policyOpen(policy) : null,
     probe,
+    smProbe,
     commit,
     stop: async () => {
       probe.stop();
+      smProbe?.stop();
       watch?.close();
       postmap?.close();
       await daemon.stop();
@@ -156,10 +164,15 @@ async function policyTrial(r: Rig, n: number): Promise<number> {
   return performance.now() - t0;
 }
 
-async function policyCommitTrial(r: Rig, n: number): Promise<number> {
-  const ip = clientIp(3_600_000 + n, n % 4 === 0);
-  const line = r.gen.loginLine(Date.now(), 3_600_000 + n, n % 4 === 0) + '\n';
-  const { ok } = await r.probe.watch(ip);
+/** A login's commit → OK from the policy service (`probe`) or the socketmap (`smProbe`); addresses from `base` on. */
+function commitTrial(which: 'probe' | 'smProbe', base: number): (r: Rig, n: number) => Promise<number> {
+  return (r, n) => liveCommitTrial(r[which]!, r, base + n, n % 4 === 0);
+}
+
+async function liveCommitTrial(probe: PolicyProbe, r: Rig, i: number, v6: boolean): Promise<number> {
+  const ip = clientIp(i, v6);
+  const line = r.gen.loginLine(Date.now(), i, v6) + '\n';
+  const { ok } = await probe.watch(ip);
   Object.assign(r.commit, { ip, at: null });
   r.append(line);
   const okAt = await Promise.race([ok, sleep(GIVE_UP_MS).then(() => null)]);
@@ -249,12 +262,16 @@ export async function latencyChild(): Promise<LatencyReport> {
     // Live answers, as README sets them up (no map): a daemon of its own, after the other stopped.
     const p = await rig(join(tmp.dir, 'policy'), false);
     const policyQuiet = await trials(p, policyTrial, 0);
-    const fromCommitQuiet = await trials(p, policyCommitTrial, 0, COMMIT_TRIALS);
+    const fromCommitQuiet = await trials(p, commitTrial('probe', 3_600_000), 0, COMMIT_TRIALS);
     const lookupQuiet = await p.probe.rtt(clientIp(3_600_000, true), 1000);
+    const smFromCommitQuiet = await trials(p, commitTrial('smProbe', 3_700_000), 0, COMMIT_TRIALS);
+    const smLookupQuiet = await p.smProbe!.rtt(clientIp(3_700_000, true), 1000);
     stopNoise = await startNoisy(p);
     const policyNoisy = await trials(p, policyTrial, 1000);
-    const fromCommitNoisy = await trials(p, policyCommitTrial, 1000, COMMIT_TRIALS);
+    const fromCommitNoisy = await trials(p, commitTrial('probe', 3_600_000), 1000, COMMIT_TRIALS);
     const lookupNoisy = await p.probe.rtt(clientIp(3_600_000, true), 1000);
+    const smFromCommitNoisy = await trials(p, commitTrial('smProbe', 3_700_000), 1000, COMMIT_TRIALS);
+    const smLookupNoisy = await p.smProbe!.rtt(clientIp(3_700_000, true), 1000);
     await stopNoise();
     await p.stop();
     return {
@@ -266,6 +283,8 @@ export async function latencyChild(): Promise<LatencyReport> {
       policy: { quiet: policyQuiet, noisy: policyNoisy },
       policyFromCommit: { quiet: fromCommitQuiet, noisy: fromCommitNoisy },
       policyLookup: { quiet: lookupQuiet, noisy: lookupNoisy },
+      socketmapFromCommit: { quiet: smFromCommitQuiet, noisy: smFromCommitNoisy },
+      socketmapLookup: { quiet: smLookupQuiet, noisy: smLookupNoisy },
       storm: s,
     };
   } finally {

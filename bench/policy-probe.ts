@@ -1,9 +1,9 @@
-// Policy answers timed as Postfix sees them: a separate process (own event loop) asking over one
+// Live answers (policy service or socketmap) timed as Postfix sees them: a separate process (own event loop) asking over one
 // connection, back to back. `watch` polls an address until it is granted and reports when the OK
 // arrived on CLOCK_MONOTONIC (process.hrtime, shared by every process on the machine), so the
 // daemon's commit time can be subtracted. `rtt` times each lookup of a granted address.
 import { type ChildProcess, fork } from 'node:child_process';
-import { policyClient } from './probes.js';
+import { policyClient, socketmapClient } from './probes.js';
 import { percentile, round } from './util.js';
 
 type Request = { watch: string } | { rtt: string; ms: number } | { stop: true };
@@ -16,13 +16,13 @@ export interface RttReport {
   max: number;
 }
 
-/** The child: `node policy-probe.js ADDRESS`, driven over IPC. */
-async function probeMain(address: string): Promise<void> {
+/** The child: `node policy-probe.js --probe KIND ADDRESS` (KIND policy or socketmap), driven over IPC. */
+async function probeMain(kind: string, address: string): Promise<void> {
   const send = (r: Reply) => process.send!(r);
   process.on('message', async (m: Request) => {
     if ('stop' in m) process.exit(0);
     // A connection per command, as Postfix reconnects: the server may have closed an idle one.
-    const { ask, close } = await policyClient(address);
+    const { ask, close } = kind === 'socketmap' ? await socketmapClient(address, 'popgate') : await policyClient(address);
     try {
       if ('watch' in m) {
         for (let first = true; ; first = false) {
@@ -62,8 +62,8 @@ export class PolicyProbe {
     child.on('message', (r: Reply) => this.waiting.shift()?.(r));
   }
 
-  static async start(address: string): Promise<PolicyProbe> {
-    const p = new PolicyProbe(fork(new URL(import.meta.url).pathname, ['--probe', address], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  static async start(address: string, kind: 'policy' | 'socketmap' = 'policy'): Promise<PolicyProbe> {
+    const p = new PolicyProbe(fork(new URL(import.meta.url).pathname, ['--probe', kind, address], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     await p.next();
     return p;
   }
@@ -95,7 +95,7 @@ export class PolicyProbe {
 }
 
 if (process.argv[2] === '--probe') {
-  probeMain(process.argv[3]!).catch((err) => {
+  probeMain(process.argv[3]!, process.argv[4]!).catch((err) => {
     console.error(err);
     process.exit(1);
   });

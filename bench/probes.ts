@@ -141,15 +141,21 @@ export async function policyClient(address: string): Promise<{ ask: (ip: string)
 
 /** socketmap_table(5): netstring `popgate IP` → `OK …` or `NOTFOUND `. */
 export async function socketmapOpen(address: string, mapName: string): Promise<(ip: string) => Promise<boolean>> {
+  return (await socketmapClient(address, mapName)).ask;
+}
+
+/** A socketmap client that can be closed: asks whether `ip` gets OK. */
+export async function socketmapClient(address: string, mapName: string): Promise<{ ask: (ip: string) => Promise<boolean>; close: () => void }> {
   const c = await LineClient.open(address, (b) => {
     const colon = b.indexOf(':');
     if (colon < 0) return 0;
     const end = colon + 1 + Number(b.slice(0, colon)) + 1;
     return b.length >= end ? end : 0;
   });
-  return async (ip) => {
+  const ask = async (ip: string) => {
     const q = `${mapName} ${ip}`;
     const reply = await c.ask(`${Buffer.byteLength(q)}:${q},`);
     return /^\d+:OK/.test(reply);
   };
+  return { ask, close: () => c.close() };
 }

@@ -56,12 +56,16 @@ export function printTable(out: Record<string, unknown>): void {
     // From the line's write (the follower's wake-up and the batch included): no target, shown for scale.
     if (l.policy === 'not built yet') rows.push(['login → policy OK', 'policy: not built yet', '', '']);
     else rows.push(...latencyRows('policy OK (from the log write)', l.policy, null, null));
-    if (l.policyFromCommit) rows.push(...latencyRows('policy OK (from the commit; map = none; asked by another process)', l.policyFromCommit, null, 1));
-    if (l.policyLookup) {
+    for (const [name, fromCommit, lookup] of [
+      ['policy', l.policyFromCommit, l.policyLookup],
+      ['socketmap', l.socketmapFromCommit, l.socketmapLookup],
+    ] as const) {
+      if (!fromCommit || !lookup) continue;
+      rows.push(...latencyRows(`${name} OK (from the commit; map = none; asked by another process)`, fromCommit, null, 1));
       for (const k of ['quiet', 'noisy'] as const) {
-        const q = l.policyLookup[k];
+        const q = lookup[k];
         rows.push([
-          `policy lookup (map = none), granted address, ${k === 'quiet' ? 'quiet log' : 'under 2,000 lines/s'}`,
+          `${name} lookup (map = none), granted address, ${k === 'quiet' ? 'quiet log' : 'under 2,000 lines/s'}`,
           `p50 ${q.p50} ms, p99 ${q.p99} ms, max ${q.max} ms (${n(q.lookups)} in 1 s)`,
           'p99 ≤ 0.5 ms',
           met(q.p99 <= 0.5),
