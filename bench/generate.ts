@@ -32,6 +32,8 @@ export interface GeneratorStats {
   aborts: number;
   /** Canonical addresses that logged in successfully at least once. */
   grantedIps: Set<string>;
+  /** Each of those addresses' last login (the stamp given to line(), ms). */
+  lastLoginAt: Map<string, number>;
 }
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
@@ -60,7 +62,9 @@ export function clientIp(i: number, v6: boolean): string {
 }
 
 export class LogGenerator {
-  readonly stats: GeneratorStats = { lines: 0, logins: 0, logouts: 0, failures: 0, aborts: 0, grantedIps: new Set() };
+  readonly stats: GeneratorStats = { lines: 0, logins: 0, logouts: 0, failures: 0, aborts: 0, grantedIps: new Set(), lastLoginAt: new Map() };
+  /** The stamp of the line being made. */
+  private lineMs = 0;
   private readonly r: () => number;
   private readonly o: Required<GeneratorOptions>;
   /** Lines due at a later line number: session ends, the second line of a failed login. */
@@ -193,6 +197,7 @@ export class LogGenerator {
       const mpid = this.nextPid();
       this.stats.logins++;
       this.stats.grantedIps.add(canonical);
+      this.stats.lastLoginAt.set(canonical, this.lineMs);
       const tail = proto === 'pop3' ? 'top=0/0, retr=1/345, del=0/1, size=329' : 'in=45 out=844 deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0';
       const how = this.r() < 0.8 ? 'Logged out' : 'Connection closed';
       this.later(lineNo + 20 + this.int(this.o.sessionLines), `dovecot: ${proto}(${user})<${mpid}><${session}>: Disconnected: ${how} ${tail}`, true);
@@ -240,6 +245,7 @@ export class LogGenerator {
   /** The next line, stamped `ms`. */
   line(ms: number): string {
     const n = ++this.stats.lines;
+    this.lineMs = ms;
     const stamp = this.stamp(ms);
     const head = `${stamp} ${this.o.host} `;
     const due = this.pending.get(n);

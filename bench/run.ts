@@ -55,6 +55,8 @@ async function main(): Promise<void> {
     out.catchup3164 = await catchup(lines, 'rfc3164', 1, log);
     log('catch-up, live shape (Zipf clients, long sessions)…');
     out.catchupLive = await catchup(lines, 'rfc3339', 1, log, 'live');
+    log('catch-up, a day-long backlog (the last half hour within the grace)…');
+    out.catchupBacklog = await catchup(lines, 'rfc3339', 1, log, 'backlog');
   }
   if (want('latency')) {
     log('login → grant latency…');
