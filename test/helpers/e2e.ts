@@ -77,6 +77,19 @@ after(async () => {
   for (const d of started) await d.stop('SIGKILL');
 });
 
+/** A daemon's settings for following `log` with live answers only: no map, mynetworks not read, loopback excluded. */
+export function logOnly(log: string): Record<string, string> {
+  return { log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' };
+}
+
+/** A fresh directory under `parent` holding an empty mail.log, and the logOnly settings for it. */
+export function freshLog(parent: string, prefix: string): { dir: string; log: string; settings: Record<string, string> } {
+  const dir = mkdtempSync(join(parent, `${prefix}-`));
+  const log = join(dir, 'mail.log');
+  writeFileSync(log, '');
+  return { dir, log, settings: logOnly(log) };
+}
+
 /** Writes a config and starts `popgate run` on it; resolves once it says it started. */
 export async function startDaemon(settings: Record<string, string>, dir?: string): Promise<DaemonHandle> {
   dir ??= mkdtempSync(join(tmpdir(), 'popgate-e2e-'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SqliteStore } from '../../src/grants/sqlite-store.js';
-import { startDaemon, type DaemonHandle, grantedIps, syslogStamp } from '../helpers/e2e.js';
+import { grantedIps, logOnly, startDaemon, syslogStamp, type DaemonHandle } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'popgate-held-'));
@@ -23,7 +23,7 @@ describe('held logins in the daemon', () => {
   it('grants a held Cyrus POP login when its hold ends on a quiet log, and not one the server refused', async () => {
     const log = join(dir, 'mail.log');
     writeFileSync(log, '');
-    d = await startDaemon({ log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' }, dir);
+    d = await startDaemon(logOnly(log), dir);
     appendFileSync(log, `${stamp()} mx cyrus/pop3[4100]: login: [198.51.100.41] alice plaintext User logged in SESSIONID=<mx-4100-1>\n`);
     await waitFor('held login granted by the clock', () => granted(d!.config).includes('198.51.100.41'), 6000, 100);
     appendFileSync(

@@ -5,7 +5,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cli, startDaemon, grantedIps, syslogStamp } from '../helpers/e2e.js';
+import { cli, freshLog, grantedIps, logOnly, startDaemon, syslogStamp } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'popgate-reload-'));
@@ -18,7 +18,7 @@ describe('reload', () => {
   it('a parsers change takes effect: a Courier login grants after dovecot → courier', async () => {
     const log = join(dir, 'mail.log');
     writeFileSync(log, '');
-    const base = { log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' };
+    const base = logOnly(log);
     const d = await startDaemon({ ...base, parsers: 'dovecot' }, dir);
     const courier = (ip: string) => `${stamp()} vm pop3d: LOGIN, user=alice, ip=[${ip}], port=[41207]\n`;
     appendFileSync(log, courier('198.51.100.61'));
@@ -43,10 +43,8 @@ describe('reload', () => {
   });
 
   it('what is done by hand appears in the daemon log with who did it', async () => {
-    const sub = mkdtempSync(join(dir, 'hand-'));
-    const log = join(sub, 'mail.log');
-    writeFileSync(log, '');
-    const d = await startDaemon({ log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' }, sub);
+    const { dir: sub, settings } = freshLog(dir, 'hand');
+    const d = await startDaemon(settings, sub);
     const env = { ...process.env, SUDO_USER: 'alice-admin' };
     assert.equal(cli(['grant', '198.51.100.71', '--config', d.config], env).code, 0);
     assert.equal(cli(['revoke', '198.51.100.71', '--config', d.config], env).code, 0);
@@ -56,10 +54,8 @@ describe('reload', () => {
   });
 
   it('a login line no parser reads is said in the daemon log, never silently skipped', async () => {
-    const sub = mkdtempSync(join(dir, 'unread-'));
-    const log = join(sub, 'mail.log');
-    writeFileSync(log, '');
-    const d = await startDaemon({ log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' }, sub);
+    const { dir: sub, log, settings } = freshLog(dir, 'unread');
+    const d = await startDaemon(settings, sub);
     // A login format no parser has (a server renamed or reconfigured): it must not pass unnoticed.
     appendFileSync(log, `${stamp()} mx mypopd[77]: user alice logged in from 198.51.100.99 ok\n`);
     await waitFor('the warning', () => /mail\.log: 1 line .*so popgate grants nothing for it .*popgate parse --explain/.test(d.output()), 5000, 50);

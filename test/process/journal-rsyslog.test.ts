@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cli, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
+import { cli, logOnly, startDaemon, type DaemonHandle } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SNIPPET = new URL('../../../contrib/rsyslog/popgate.conf', import.meta.url).pathname;
@@ -123,7 +123,7 @@ describe('trusted rsyslog file (contrib/rsyslog/popgate.conf)', { skip: skip() }
     rsyslog = spawn('rsyslogd', ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'rsyslog.pid')], { stdio: 'ignore' });
     await waitFor('rsyslog socket', () => existsSync(sock), 5000);
     writeFileSync(out, '');
-    d = await startDaemon({ log: out, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' }, dir);
+    d = await startDaemon(logOnly(out), dir);
 
     // Forgeries: root's logger, another user's logger, a copy of logger named `log` (Dovecot's log process name).
     const logger = (args: string[], pre: string[] = []) => {

@@ -1,11 +1,11 @@
 // A restart between the two lines of a login (popa3d: the address, then the success) or during a
 // Cyrus hold must not lose it: what is pending is stored with the log position.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startDaemon, grantedIps, syslogStamp } from '../helpers/e2e.js';
+import { freshLog, grantedIps, startDaemon, syslogStamp } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'popgate-pending-'));
@@ -16,10 +16,7 @@ const granted = grantedIps;
 
 describe('pending logins across a restart', () => {
   it('popa3d: the address line before a restart, the success after it: granted', async () => {
-    const sub = mkdtempSync(join(dir, 'popa3d-'));
-    const log = join(sub, 'mail.log');
-    writeFileSync(log, '');
-    const settings = { log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' };
+    const { dir: sub, log, settings } = freshLog(dir, 'popa3d');
     const d = await startDaemon(settings, sub);
     appendFileSync(log, `${stamp()} mx popa3d[31001]: Session from 198.51.100.91\n`);
     // A later line proves the first was read and committed before the stop.
@@ -33,10 +30,7 @@ describe('pending logins across a restart', () => {
   });
 
   it('Cyrus popminpoll: a login held when popgate stops is granted after the restart', async () => {
-    const sub = mkdtempSync(join(dir, 'cyrus-'));
-    const log = join(sub, 'mail.log');
-    writeFileSync(log, '');
-    const settings = { log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' };
+    const { dir: sub, log, settings } = freshLog(dir, 'cyrus');
     const d = await startDaemon(settings, sub);
     appendFileSync(log, `${stamp()} mx cyrus/pop3[4200]: login: [198.51.100.93] alice plaintext User logged in SESSIONID=<mx-4200-1>\n`);
     appendFileSync(log, `${stamp()} mx dovecot: pop3-login: Login: user=<x>, method=PLAIN, rip=198.51.100.94, lip=192.0.2.1, mpid=1, session=<p2>\n`);

@@ -2,26 +2,41 @@
 // a file replaced or removed noticed (the daemon stops rather than grant into a file nobody
 // reads), and a CLI holding the write lock never stalls the live answers.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI, cli, grantedIps, startDaemon, syslogStamp } from '../helpers/e2e.js';
+import { CLI, cli, freshLog, grantedIps, startDaemon, syslogStamp } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'popgate-dbfault-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const base = (sub: string) => {
-  const d = mkdtempSync(join(dir, `${sub}-`));
-  const log = join(d, 'mail.log');
-  writeFileSync(log, '');
-  return { d, log, settings: { log, map: 'none', use_mynetworks: 'no', exclude: '127.0.0.1/32' } };
+  const { dir: d, log, settings } = freshLog(dir, sub);
+  return { d, log, settings };
 };
 const stamp = syslogStamp;
 const login = (ip: string) => `${stamp()} mx dovecot: pop3-login: Login: user=<alice>, method=PLAIN, rip=${ip}, lip=192.0.2.1, mpid=1, session=<s${ip.replace(/\W/g, '')}>\n`;
+
+/** Another process holds the database's write lock for `ms` (as a slow CLI write would); resolves once it has it. */
+async function holdWriteLock(db: string, ms: number): Promise<ChildProcess> {
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `
+      const db = new (require('better-sqlite3'))(${JSON.stringify(db)});
+      db.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n');
+      setTimeout(() => { db.exec('COMMIT'); process.exit(0); }, ${ms});`,
+    ],
+    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise((r) => holder.stdout!.once('data', r));
+  return holder;
+}
 
 /** One policy request over a UNIX socket; resolves with the reply and how long it took. */
 function ask(path: string, ip: string): Promise<{ reply: string; ms: number }> {
@@ -82,18 +97,7 @@ describe('the database under a running daemon', () => {
     appendFileSync(log, login('198.51.100.81'));
     await waitFor('the first grant', async () => (await ask(sock, '198.51.100.81')).reply === 'action=OK\n\n', 5000, 50);
     // Another process takes the write lock for 2 s (as a slow CLI write would).
-    const holder = spawn(
-      process.execPath,
-      [
-        '-e',
-        `
-      const db = new (require('better-sqlite3'))(${JSON.stringify(h.db)});
-      db.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n');
-      setTimeout(() => { db.exec('COMMIT'); process.exit(0); }, 2000);`,
-      ],
-      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise((r) => holder.stdout!.once('data', r));
+    const holder = await holdWriteLock(h.db, 2000);
     appendFileSync(log, login('198.51.100.82'));
     const times: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -116,18 +120,7 @@ describe('the database under a running daemon', () => {
     const h = await startDaemon({ ...settings, exclude_files: deny }, d);
     appendFileSync(log, login('198.51.100.85'));
     await waitFor('the grant', () => grantedIps(h.config).includes('198.51.100.85'), 5000, 50);
-    const holder = spawn(
-      process.execPath,
-      [
-        '-e',
-        `
-      const db = new (require('better-sqlite3'))(${JSON.stringify(h.db)});
-      db.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n');
-      setTimeout(() => { db.exec('COMMIT'); process.exit(0); }, 1500);`,
-      ],
-      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise((r) => holder.stdout!.once('data', r));
+    const holder = await holdWriteLock(h.db, 1500);
     writeFileSync(deny, '198.51.100.0/24\n');
     await waitFor('the failed attempt', () => /revoking what is now excluded failed/.test(h.output()), 5000, 50);
     await new Promise((r) => holder.on('exit', r));
