@@ -23,14 +23,14 @@ interface HistoryOptions extends CommonOptions {
 /** A row of either trail: the shared one names the writer. */
 type Entry = HistoryEntry & { writer?: string };
 
-/** `--since`: a duration back from now (2h, 1d) or a date and time (2026-11-30, 2026-11-30T14:00Z). */
-export function sinceTime(text: string, now = Date.now()): number {
+/** `--since`: a date and time (2026-11-30, 2026-11-30T14:00Z) or a duration back from now (2h, 1d). */
+export function sinceArg(text: string): { at: number } | { agoMs: number } {
   if (/^\d{4}-\d\d-\d\d/.test(text)) {
     const t = Date.parse(text);
-    if (Number.isFinite(t)) return t;
+    if (Number.isFinite(t)) return { at: t };
   } else {
     try {
-      return now - duration(text);
+      return { agoMs: duration(text) };
     } catch {
       // fall through to the usage error
     }
@@ -65,10 +65,9 @@ export function entryLine(e: Entry): string {
 }
 
 /** The shared history; a duration in --since is counted back on the database's clock. */
-async function readShared(config: Config, q: HistoryQuery, since: string | undefined): Promise<SharedHistoryEntry[]> {
-  const at = q.since === undefined || since === undefined ? undefined : /^\d{4}-\d\d-\d\d/.test(since) ? { at: q.since } : { agoMs: Date.now() - q.since };
+async function readShared(config: Config, q: Omit<HistoryQuery, 'since'>, since: ReturnType<typeof sinceArg> | undefined): Promise<SharedHistoryEntry[]> {
   try {
-    return await withStore(config, (c) => sharedHistory(c, { ip: q.ip, user: q.user, since: at, limit: q.limit }));
+    return await withStore(config, (c) => sharedHistory(c, { ...q, since }));
   } catch (err) {
     if ((err as { code?: string }).code !== '42501') throw err;
     // The readers' role (Postfix's pgsql: table) is not given the history: it names users.
@@ -100,15 +99,15 @@ export function register(program: Command): void {
         if (ip === null) throw new UsageError(`"${ipText}"`, 'not an IP address', 'give a full IPv4 or IPv6 address, e.g. 192.0.2.10');
         const limit = Number(opts.limit);
         if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError('--limit', `"${opts.limit}" is not a positive whole number`);
-        const since = opts.since === undefined ? undefined : sinceTime(opts.since);
+        const since = opts.since === undefined ? undefined : sinceArg(opts.since);
         const config = configFrom(opts);
-        const q = { ip, user: opts.user, since, limit };
+        const q = { ip, user: opts.user, limit };
         let rows: Entry[];
-        if (config.store && !opts.local) rows = await readShared(config, q, opts.since);
+        if (config.store && !opts.local) rows = await readShared(config, q, since);
         else {
           const store = openStore(config, 'read');
           try {
-            rows = store.history(q);
+            rows = store.history({ ...q, since: since === undefined ? undefined : 'at' in since ? since.at : Date.now() - since.agoMs });
           } finally {
             store.close();
           }
