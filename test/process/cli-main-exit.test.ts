@@ -13,6 +13,20 @@ function cli(...args: string[]) {
   return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
 }
 
+describe('popgate sets its own Node flags', () => {
+  it('the shebang runs this Node with the flags that keep peak RSS under 100 MB, and the command starts with them', () => {
+    const first = readFileSync(MAIN, 'utf8').split('\n')[0]!;
+    const m = /^#!\/usr\/bin\/env -S node((?: --[a-z0-9-]+=\d+)+)$/.exec(first);
+    assert.ok(m, `shebang: ${first}`);
+    const flags = m[1]!.trim().split(' ');
+    assert.ok(flags.includes('--max-semi-space-size=2') && flags.includes('--v8-pool-size=1'), first);
+    // Run as the shebang would (env splits the line): a flag this Node rejects would stop every start.
+    const r = spawnSync('/usr/bin/env', ['-S', `${process.execPath} ${flags.join(' ')}`, MAIN, '--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), PKG.version);
+  });
+});
+
 describe('popgate exit codes', () => {
   it('bare popgate: the usage on stderr, nothing on stdout, exit 64', () => {
     const r = cli();
