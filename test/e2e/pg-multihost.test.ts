@@ -19,14 +19,13 @@ const GRACE_S = 4;
 let pg: Cluster;
 const hosts: { name: string; mta: Mta; daemon: DaemonHandle; log: string }[] = [];
 
-const stamp = syslogStamp;
 let sessions = 0;
 /** A POP3 login and its logout (the grace counts from the logout). */
 function loginLine(ip: string): string {
   const s = `S${process.pid}x${++sessions}`;
   return (
-    `${stamp()} vm dovecot: pop3-login: Login: user=<alice>, method=PLAIN, rip=${ip}, lip=127.0.0.1, mpid=7, session=<${s}>\n` +
-    `${stamp()} vm dovecot: pop3(alice)<7><${s}>: Info: Disconnected: Logged out top=0/0, retr=0/0, del=0/0, size=0\n`
+    `${syslogStamp()} vm dovecot: pop3-login: Login: user=<alice>, method=PLAIN, rip=${ip}, lip=127.0.0.1, mpid=7, session=<${s}>\n` +
+    `${syslogStamp()} vm dovecot: pop3(alice)<7><${s}>: Info: Disconnected: Logged out top=0/0, retr=0/0, del=0/0, size=0\n`
   );
 }
 

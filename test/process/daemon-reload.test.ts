@@ -11,21 +11,18 @@ import { waitFor } from '../helpers/wait.js';
 const dir = mkdtempSync(join(tmpdir(), 'popgate-reload-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const stamp = syslogStamp;
-const granted = grantedIps;
-
 describe('reload', () => {
   it('a parsers change takes effect: a Courier login grants after dovecot → courier', async () => {
     const log = join(dir, 'mail.log');
     writeFileSync(log, '');
     const base = logOnly(log);
     const d = await startDaemon({ ...base, parsers: 'dovecot' }, dir);
-    const courier = (ip: string) => `${stamp()} vm pop3d: LOGIN, user=alice, ip=[${ip}], port=[41207]\n`;
+    const courier = (ip: string) => `${syslogStamp()} vm pop3d: LOGIN, user=alice, ip=[${ip}], port=[41207]\n`;
     appendFileSync(log, courier('198.51.100.61'));
     // A Dovecot line after it proves the first was read (and ignored) before the switch.
-    appendFileSync(log, `${stamp()} vm dovecot: pop3-login: Login: user=<bob>, method=PLAIN, rip=198.51.100.62, lip=127.0.0.1, mpid=1, session=<a1>\n`);
-    await waitFor('the dovecot login', () => granted(d.config).includes('198.51.100.62'), 5000, 50);
-    assert.ok(!granted(d.config).includes('198.51.100.61'), 'courier is not on yet');
+    appendFileSync(log, `${syslogStamp()} vm dovecot: pop3-login: Login: user=<bob>, method=PLAIN, rip=198.51.100.62, lip=127.0.0.1, mpid=1, session=<a1>\n`);
+    await waitFor('the dovecot login', () => grantedIps(d.config).includes('198.51.100.62'), 5000, 50);
+    assert.ok(!grantedIps(d.config).includes('198.51.100.61'), 'courier is not on yet');
 
     writeFileSync(
       d.config,
@@ -38,7 +35,7 @@ describe('reload', () => {
     assert.match(d.output(), /reload: map_value changed; that takes effect at the next restart/);
     assert.match(d.output(), /configuration reloaded \([^)]*\bparsers\b/);
     appendFileSync(log, courier('198.51.100.63'));
-    await waitFor('the courier login after the reload', () => granted(d.config).includes('198.51.100.63'), 5000, 50);
+    await waitFor('the courier login after the reload', () => grantedIps(d.config).includes('198.51.100.63'), 5000, 50);
     assert.equal(await d.stop(), 0);
   });
 
@@ -57,7 +54,7 @@ describe('reload', () => {
     const { dir: sub, log, settings } = freshLog(dir, 'unread');
     const d = await startDaemon(settings, sub);
     // A login format no parser has (a server renamed or reconfigured): it must not pass unnoticed.
-    appendFileSync(log, `${stamp()} mx mypopd[77]: user alice logged in from 198.51.100.99 ok\n`);
+    appendFileSync(log, `${syslogStamp()} mx mypopd[77]: user alice logged in from 198.51.100.99 ok\n`);
     await waitFor('the warning', () => /mail\.log: 1 line .*so popgate grants nothing for it .*popgate parse --explain/.test(d.output()), 5000, 50);
     await d.stop();
   });

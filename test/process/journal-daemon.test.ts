@@ -29,7 +29,6 @@ function login(ip: string, at = Date.now(), writer: Record<string, string> = DOV
     ...writer,
   };
 }
-const granted = grantedIps;
 
 describe('daemon on journal:FILE', { skip: journalSkip() }, () => {
   it('grants from the journal, refuses a forged writer, and survives kill -9 without losing or repeating', async () => {
@@ -37,19 +36,19 @@ describe('daemon on journal:FILE', { skip: journalSkip() }, () => {
     const settings = { log: `journal:${file}`, map: 'none', use_mynetworks: 'no', grace: '30m' };
     writeJournal(file, [login('198.51.100.1', Date.now() - 60_000), login('203.0.113.66', Date.now() - 50_000, FORGED), login('198.51.100.2', Date.now() - 40_000)]);
     d = await startDaemon(settings, dir);
-    await waitFor('the backlog granted', () => granted(d!.config).length === 2, 8000, 100);
+    await waitFor('the backlog granted', () => grantedIps(d!.config).length === 2, 8000, 100);
     writeJournal(file, [login('198.51.100.3'), login('198.51.100.4')]);
-    await waitFor('live entries granted', () => granted(d!.config).length === 4, 8000, 100);
+    await waitFor('live entries granted', () => grantedIps(d!.config).length === 4, 8000, 100);
     await d.stop('SIGKILL');
     // Written while popgate is down: read at the entries' own time when it comes back.
     const downAt = Date.now() - 120_000;
     writeJournal(file, [login('198.51.100.5', downAt), login('203.0.113.67', downAt, FORGED)]);
     d = await startDaemon(settings, dir);
-    await waitFor('the entries written while down', () => granted(d!.config).includes('198.51.100.5'), 8000, 100);
+    await waitFor('the entries written while down', () => grantedIps(d!.config).includes('198.51.100.5'), 8000, 100);
     writeJournal(file, [login('198.51.100.6')]);
-    await waitFor('a live entry after the restart', () => granted(d!.config).includes('198.51.100.6'), 8000, 100);
+    await waitFor('a live entry after the restart', () => grantedIps(d!.config).includes('198.51.100.6'), 8000, 100);
     await d.stop();
-    assert.deepEqual(granted(d.config), ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4', '198.51.100.5', '198.51.100.6']);
+    assert.deepEqual(grantedIps(d.config), ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4', '198.51.100.5', '198.51.100.6']);
     const store = new SqliteStore(d.db, { readonly: true });
     try {
       for (let i = 1; i <= 6; i++) {

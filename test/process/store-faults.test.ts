@@ -18,8 +18,7 @@ const base = (sub: string) => {
   const { dir: d, log, settings } = freshLog(dir, sub);
   return { d, log, settings };
 };
-const stamp = syslogStamp;
-const login = (ip: string) => `${stamp()} mx dovecot: pop3-login: Login: user=<alice>, method=PLAIN, rip=${ip}, lip=192.0.2.1, mpid=1, session=<s${ip.replace(/\W/g, '')}>\n`;
+const login = (ip: string) => `${syslogStamp()} mx dovecot: pop3-login: Login: user=<alice>, method=PLAIN, rip=${ip}, lip=192.0.2.1, mpid=1, session=<s${ip.replace(/\W/g, '')}>\n`;
 
 /** Another process holds the database's write lock for `ms` (as a slow CLI write would); resolves once it has it. */
 async function holdWriteLock(db: string, ms: number): Promise<ChildProcess> {
